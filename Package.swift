@@ -1,0 +1,67 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let strictSettings: [SwiftSetting] = [
+  .enableUpcomingFeature("ExistentialAny"),
+  .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+  name: "StateLog",
+  platforms: [.macOS(.v15)],
+  products: [
+    .library(name: "StateLog", targets: ["StateLog"]),
+    .executable(name: "statelog", targets: ["statelog"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
+    .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+  ],
+  targets: [
+    .systemLibrary(
+      name: "CLZ4",
+      pkgConfig: "liblz4",
+      providers: [.apt(["liblz4-dev"])]
+    ),
+    .systemLibrary(
+      name: "CXXHash",
+      pkgConfig: "libxxhash",
+      providers: [.apt(["libxxhash-dev"])]
+    ),
+    .target(
+      name: "StateLog",
+      dependencies: [
+        "CLZ4",
+        "CXXHash",
+      ],
+      swiftSettings: strictSettings
+    ),
+    .executableTarget(
+      name: "statelog",
+      dependencies: [
+        "StateLog",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ],
+      swiftSettings: strictSettings
+    ),
+    // A child process for crash tests: appends durably and reports each
+    // acknowledged sequence on stdout until it is killed.
+    .executableTarget(
+      name: "StateLogCrashWriter",
+      dependencies: ["StateLog"],
+      path: "Tests/StateLogCrashWriter",
+      swiftSettings: strictSettings
+    ),
+    .testTarget(
+      name: "StateLogTests",
+      dependencies: [
+        "StateLog",
+        .product(name: "Subprocess", package: "swift-subprocess"),
+        .product(name: "SystemPackage", package: "swift-system"),
+      ],
+      swiftSettings: strictSettings
+    ),
+  ],
+  swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,4 @@
+#ifndef STATELOG_CLZ4_SHIM_H
+#define STATELOG_CLZ4_SHIM_H
+#include <lz4.h>
+#endif

@@ -1,0 +1,120 @@
+/// Verifies and decodes record batches (format-spec.md, "Batch" and "Record").
+///
+/// A decoder owns the buffer that compressed bodies expand into and the batch's
+/// string table, and reuses both from batch to batch: decoding allocates only
+/// for stream and type names longer than Swift's inline small-string size, once
+/// per batch, never per record.
+struct BatchDecoder {
+  private var decompressed: [UInt8] = []
+  private var strings: [String] = []
+
+  init() {}
+
+  /// Checks the checksum of a whole batch whose header is already known to be sound.
+  static func verifyChecksum(of batch: UnsafeRawBufferPointer, header: BatchHeader) -> Bool {
+    Checksum.xxh3(UnsafeRawBufferPointer(rebasing: batch[48..<Int(header.length)])) == header.checksum
+  }
+
+  /// Verifies `batch` and calls `visit` for each record whose sequence is at
+  /// least `firstSequence`, in order, until `visit` returns `false`.
+  ///
+  /// - Parameters:
+  ///   - batch: The whole batch, header included, exactly `header.length` bytes.
+  ///   - file: The segment's name, for errors.
+  ///   - offset: The batch's offset in that segment, for errors.
+  /// - Returns: `false` if `visit` asked to stop.
+  /// - Throws: ``StateLogError`` with ``StateLogError/Code/corruption`` naming file and
+  ///   offset if the checksum or any record fails to verify, or what `visit` throws.
+  mutating func forEachRecord(
+    in batch: UnsafeRawBufferPointer, header: BatchHeader, from firstSequence: UInt64 = 0,
+    file: String, offset: UInt64, _ visit: (EventView) throws -> Bool
+  ) throws -> Bool {
+    guard Self.verifyChecksum(of: batch, header: header) else {
+      throw StateLogError(
+        .corruption, "checksum mismatch in batch \(header.baseSequence)", file: file, offset: offset)
+    }
+    let stored = UnsafeRawBufferPointer(rebasing: batch[BatchHeader.size..<Int(header.length)])
+    if header.codec == .lz4 {
+      let length = Int(header.bodyLength)
+      if decompressed.count < length {
+        decompressed = [UInt8](repeating: 0, count: length)
+      }
+      let ok = decompressed.withUnsafeMutableBytes {
+        LZ4Block.decompress(stored, into: UnsafeMutableRawBufferPointer(rebasing: $0[0..<length]))
+      }
+      guard ok else {
+        throw StateLogError(
+          .corruption, "LZ4 body of batch \(header.baseSequence) does not decompress", file: file,
+          offset: offset)
+      }
+      return try decompressed.withUnsafeBytes { buffer in
+        try decodeRecords(
+          UnsafeRawBufferPointer(rebasing: buffer[0..<length]), header: header,
+          from: firstSequence, file: file, offset: offset, visit)
+      }
+    }
+    return try decodeRecords(stored, header: header, from: firstSequence, file: file, offset: offset, visit)
+  }
+
+  private mutating func decodeRecords(
+    _ body: UnsafeRawBufferPointer, header: BatchHeader, from firstSequence: UInt64,
+    file: String, offset: UInt64, _ visit: (EventView) throws -> Bool
+  ) throws -> Bool {
+    var reader = ByteReader(body)
+    var sequence = header.baseSequence
+    do {
+      let stringCount = try reader.readLength(limit: reader.remaining)
+      strings.removeAll(keepingCapacity: true)
+      for _ in 0..<stringCount {
+        strings.append(try reader.readString())
+      }
+      for _ in 0..<header.recordCount {
+        let length = try reader.readLength(limit: reader.remaining)
+        if sequence < firstSequence {
+          try reader.skip(length)
+          sequence += 1
+          continue
+        }
+        var record = ByteReader(try reader.readSlice(count: length))
+        let view = try decodeRecord(&record, sequence: sequence, header: header)
+        guard record.isAtEnd else { throw DecodingFailure.invalid("record has trailing bytes") }
+        if try !visit(view) { return false }
+        sequence += 1
+      }
+      guard reader.isAtEnd else { throw DecodingFailure.invalid("batch body has trailing bytes") }
+    } catch let failure as DecodingFailure {
+      throw StateLogError(
+        .corruption, "\(failure.message) (record \(sequence) of batch \(header.baseSequence))",
+        file: file, offset: offset)
+    }
+    return true
+  }
+
+  private func decodeRecord(_ record: inout ByteReader, sequence: UInt64, header: BatchHeader)
+    throws(DecodingFailure) -> EventView
+  {
+    let timestampDelta = try record.readVarint()
+    let timestamp = header.minTimestamp &+ Int64(bitPattern: timestampDelta)
+    guard timestamp >= header.minTimestamp, timestamp <= header.maxTimestamp else {
+      throw .invalid("timestamp outside the batch's range")
+    }
+    let streamIndex = try record.readVarint()
+    let version = try record.readVarint()
+    let typeIndex = try record.readVarint()
+    let schemaVersion = try record.readVarint()
+    guard streamIndex < strings.count, typeIndex < strings.count else {
+      throw .invalid("string index out of range")
+    }
+    guard version >= 1, schemaVersion >= 1, schemaVersion <= UInt32.max else {
+      throw .invalid("stream or schema version out of range")
+    }
+    let id = try EventID(decoding: &record)
+    let metadata = try record.readSlice(count: try record.readLength(limit: record.remaining))
+    let payload = try record.readSlice(count: try record.readLength(limit: record.remaining))
+    return EventView(
+      sequence: sequence, stream: strings[Int(streamIndex)], streamVersion: version,
+      type: strings[Int(typeIndex)], schemaVersion: UInt32(schemaVersion),
+      timestamp: Timestamp(nanosecondsSinceEpoch: timestamp), id: id, metadataBytes: metadata,
+      payload: payload)
+  }
+}

@@ -1,0 +1,116 @@
+/// Encodes events into record batches (format-spec.md, "Batch" and "Record").
+///
+/// One encoder lives as long as its log and reuses its buffers, so steady-state
+/// appends allocate nothing here.
+struct BatchEncoder {
+  private var body = ByteWriter(capacity: 1 << 16)
+  private var compressed: [UInt8] = []
+  private var stringIndex: [String: UInt64] = [:]
+  private var strings: [String] = []
+  /// The last encoded batch, header included.
+  private(set) var batch = ByteWriter(capacity: 1 << 16)
+
+  /// The exact size of one record without its leading length varint.
+  static func recordSize(
+    _ event: NewEvent, timestampDelta: UInt64, streamIndex: UInt64, typeIndex: UInt64, version: UInt64
+  ) -> Int {
+    let metadataSize = event.metadata.isEmpty ? 0 : event.metadata.encodedSize
+    return ByteWriter.varintSize(timestampDelta) + ByteWriter.varintSize(streamIndex)
+      + ByteWriter.varintSize(version) + ByteWriter.varintSize(typeIndex)
+      + ByteWriter.varintSize(UInt64(event.schemaVersion)) + 16
+      + ByteWriter.varintSize(UInt64(metadataSize)) + metadataSize
+      + ByteWriter.varintSize(UInt64(event.payload.count)) + event.payload.count
+  }
+
+  /// Encodes `events[range]` as one batch into ``batch``.
+  ///
+  /// - Parameters:
+  ///   - timestamps: The resolved timestamp of every event in `events`.
+  ///   - versions: The assigned stream version of every event in `events`.
+  ///   - continued: Whether more batches of the same append follow.
+  ///   - compress: Whether to try LZ4; the body is stored compressed only if smaller.
+  mutating func encode(
+    _ events: [NewEvent], range: Range<Int>, timestamps: [Int64], versions: [UInt64],
+    baseSequence: UInt64, continued: Bool, compress: Bool
+  ) {
+    strings.removeAll(keepingCapacity: true)
+    stringIndex.removeAll(keepingCapacity: true)
+    var minTimestamp = Int64.max
+    var maxTimestamp = Int64.min
+    for index in range {
+      intern(events[index].stream)
+      intern(events[index].type)
+      minTimestamp = min(minTimestamp, timestamps[index])
+      maxTimestamp = max(maxTimestamp, timestamps[index])
+    }
+
+    body.reset()
+    body.appendVarint(UInt64(strings.count))
+    for string in strings { body.appendString(string) }
+    for index in range {
+      let event = events[index]
+      let timestampDelta = UInt64(bitPattern: timestamps[index] &- minTimestamp)
+      let streamIndex = stringIndex[event.stream]!
+      let typeIndex = stringIndex[event.type]!
+      body.appendVarint(
+        UInt64(
+          Self.recordSize(
+            event, timestampDelta: timestampDelta, streamIndex: streamIndex, typeIndex: typeIndex,
+            version: versions[index])))
+      body.appendVarint(timestampDelta)
+      body.appendVarint(streamIndex)
+      body.appendVarint(versions[index])
+      body.appendVarint(typeIndex)
+      body.appendVarint(UInt64(event.schemaVersion))
+      event.id.encode(into: &body)
+      if event.metadata.isEmpty {
+        body.appendVarint(0)
+      } else {
+        body.appendVarint(UInt64(event.metadata.encodedSize))
+        event.metadata.encode(into: &body)
+      }
+      body.appendVarint(UInt64(event.payload.count))
+      body.append(contentsOf: event.payload)
+    }
+
+    var codec = BatchHeader.Codec.none
+    var compressedLength = 0
+    if compress, body.count >= 64,
+      let length = body.bytes.withUnsafeBytes({ LZ4Block.compress($0, into: &compressed) })
+    {
+      codec = .lz4
+      compressedLength = length
+    }
+
+    batch.reset()
+    batch.append(littleEndian: UInt32(0))  // length, set below
+    batch.append(littleEndian: codec.rawValue | (continued ? BatchHeader.continuedFlag : 0))
+    batch.append(littleEndian: UInt16(0))
+    batch.append(littleEndian: baseSequence)
+    batch.append(littleEndian: UInt32(range.count))
+    batch.append(littleEndian: UInt32(body.count))
+    batch.append(littleEndian: minTimestamp)
+    batch.append(littleEndian: maxTimestamp)
+    batch.append(littleEndian: UInt64(0))  // checksum, set below
+    batch.append(littleEndian: UInt32(0))  // header checksum, set below
+    batch.append(littleEndian: UInt32(0))
+    if codec == .lz4 {
+      compressed.withUnsafeBytes {
+        batch.append(contentsOf: UnsafeRawBufferPointer(rebasing: $0[0..<compressedLength]))
+      }
+    } else {
+      batch.append(contentsOf: body.bytes)
+    }
+    batch.set(littleEndian: UInt32(batch.count), at: 0)
+    let headerChecksum = batch.bytes.withUnsafeBytes { BatchHeader.computeHeaderChecksum($0) }
+    batch.set(littleEndian: headerChecksum, at: 48)
+    batch.set(littleEndian: Checksum.xxh3(batch.bytes, from: 48, to: batch.count), at: 40)
+  }
+
+  private mutating func intern(_ string: String) {
+    if stringIndex[string] == nil {
+      stringIndex[string] = UInt64(strings.count)
+      strings.append(string)
+    }
+  }
+}

@@ -1,0 +1,115 @@
+/// An open file as the engine sees it: a descriptor plus the name used in errors.
+struct FileHandle: Sendable, Hashable {
+  var descriptor: Int32
+  /// The path the file was opened at; errors name it.
+  var path: String
+}
+
+/// How to open a file through the seam.
+enum FileOpenMode: Sendable {
+  /// Open an existing file for reading.
+  case readOnly
+  /// Open an existing file, or create it, for reading and writing.
+  case readWrite
+  /// Create a new file for reading and writing; fail if it exists.
+  case createNew
+}
+
+/// The engine's only door to the file system.
+///
+/// Every read, write, fsync, rename and directory operation of the engine goes
+/// through this protocol, so that tests can inject faults (EIO, ENOSPC, short
+/// writes, failing fsyncs) and simulate power loss at any step. Production code
+/// uses ``POSIXFileIO``; the one dynamic call per operation is noise next to the
+/// system call behind it.
+///
+/// Every method throws ``StateLogError`` with code ``StateLogError/Code/ioFailure``
+/// and the `errno`, naming the file.
+protocol FileIO: Sendable {
+  func open(_ path: String, mode: FileOpenMode) throws(StateLogError) -> FileHandle
+  func close(_ file: FileHandle)
+  /// Reads up to `buffer.count` bytes at `offset`; returns fewer only at end of file.
+  func read(_ file: FileHandle, into buffer: UnsafeMutableRawBufferPointer, at offset: UInt64)
+    throws(StateLogError) -> Int
+  /// Writes some prefix of `bytes` at `offset` and returns its length, like `pwrite(2)`.
+  func write(_ file: FileHandle, _ bytes: UnsafeRawBufferPointer, at offset: UInt64)
+    throws(StateLogError) -> Int
+  /// Makes the file's data (and the metadata needed to read it back) durable: `fdatasync(2)`.
+  func synchronize(_ file: FileHandle) throws(StateLogError)
+  func size(of file: FileHandle) throws(StateLogError) -> UInt64
+  func truncate(_ file: FileHandle, to length: UInt64) throws(StateLogError)
+  /// Takes an exclusive, non-blocking lock on the whole file; returns `false` if another
+  /// open file description holds it.
+  func tryLock(_ file: FileHandle) throws(StateLogError) -> Bool
+
+  func createDirectory(_ path: String) throws(StateLogError)
+  /// Makes the directory's entries (created, renamed and removed files) durable.
+  func synchronizeDirectory(_ path: String) throws(StateLogError)
+  /// The names in a directory, without `.` and `..`; `nil` if it does not exist.
+  func contentsOfDirectory(_ path: String) throws(StateLogError) -> [String]?
+  func rename(_ source: String, to destination: String) throws(StateLogError)
+  func remove(_ path: String) throws(StateLogError)
+  func fileExists(_ path: String) -> Bool
+}
+
+extension FileIO {
+  /// Writes all of `bytes` at `offset`, continuing after short writes.
+  func writeAll(_ file: FileHandle, _ bytes: UnsafeRawBufferPointer, at offset: UInt64)
+    throws(StateLogError)
+  {
+    var done = 0
+    while done < bytes.count {
+      let rest = UnsafeRawBufferPointer(rebasing: bytes[done...])
+      let written = try write(file, rest, at: offset + UInt64(done))
+      if written <= 0 {
+        throw StateLogError(.ioFailure, "write made no progress", file: file.path, offset: offset)
+      }
+      done += written
+    }
+  }
+
+  /// Reads exactly `buffer.count` bytes at `offset`, or throws a corruption error
+  /// naming the file if it ends first.
+  func readExactly(_ file: FileHandle, into buffer: UnsafeMutableRawBufferPointer, at offset: UInt64)
+    throws(StateLogError)
+  {
+    var done = 0
+    while done < buffer.count {
+      let rest = UnsafeMutableRawBufferPointer(rebasing: buffer[done...])
+      let count = try read(file, into: rest, at: offset + UInt64(done))
+      if count == 0 {
+        throw StateLogError(
+          .corruption, "unexpected end of file reading \(buffer.count) bytes",
+          file: file.path, offset: offset)
+      }
+      done += count
+    }
+  }
+
+  /// Reads `count` bytes at `offset` into a new array.
+  func readBytes(_ file: FileHandle, count: Int, at offset: UInt64) throws(StateLogError) -> [UInt8] {
+    var bytes = [UInt8](repeating: 0, count: count)
+    try StateLogError.typed {
+      try bytes.withUnsafeMutableBytes { try readExactly(file, into: $0, at: offset) }
+    }
+    return bytes
+  }
+
+  /// Writes a whole file under a temporary name, syncs it, and renames it into place,
+  /// so that readers see either the old file or the complete new one.
+  func writeFileAtomically(_ path: String, _ bytes: [UInt8], durable: Bool) throws(StateLogError) {
+    let temporary = path + ".tmp"
+    if fileExists(temporary) { try remove(temporary) }
+    let file = try open(temporary, mode: .createNew)
+    do throws(StateLogError) {
+      try StateLogError.typed { try bytes.withUnsafeBytes { try writeAll(file, $0, at: 0) } }
+      if durable { try synchronize(file) }
+      close(file)
+    } catch {
+      close(file)
+      try? remove(temporary)
+      throw error
+    }
+    try rename(temporary, to: path)
+  }
+}

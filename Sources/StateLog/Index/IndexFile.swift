@@ -1,0 +1,132 @@
+/// The on-disk form of a ``SegmentIndex`` (format-spec.md, "Index files").
+///
+/// Index files are derived data: a missing, stale or corrupt one is rebuilt from
+/// its segment, so they are written without fsync and checked on every load.
+///
+/// ```
+/// offset size field
+///      0    8 magic              "SLOGIDX\0"
+///      8    2 formatVersion      u16  1
+///     10    6 reserved           zero
+///     16    8 segmentBase        u64
+///     24    8 coveredLength      u64  segment bytes the index covers (its dataEnd)
+///     32    8 nextSequence       u64
+///     40    8 lastBatchOffset    u64
+///     48    8 lastBatchChecksum  u64
+///     56    4 batchCount         u32
+///     60    4 entryCount         u32
+///     64    8 minTimestamp       i64
+///     72    8 maxTimestamp       i64
+///     80    4 streamCount        u32
+///     84    4 reserved           zero
+///     88      entries            entryCount x (offset u64, baseSequence u64, maxTimestampBefore i64)
+///             streams            streamCount x (name string, firstVersion varint, count varint,
+///                                count x sequence delta varint)
+///      n    8 checksum           u64  XXH3-64 of bytes [0, n)
+/// ```
+enum IndexFile {
+  static let magic: [UInt8] = Array("SLOGIDX\0".utf8)
+  static let formatVersion: UInt16 = 1
+  static let headerSize = 88
+
+  static func encode(_ index: SegmentIndex) -> [UInt8] {
+    var writer = ByteWriter(capacity: headerSize + index.entries.count * 24 + index.recordCount.bitWidth)
+    writer.append(contentsOf: magic)
+    writer.append(littleEndian: formatVersion)
+    writer.append(littleEndian: UInt16(0))
+    writer.append(littleEndian: UInt32(0))
+    writer.append(littleEndian: index.baseSequence)
+    writer.append(littleEndian: index.dataEnd)
+    writer.append(littleEndian: index.nextSequence)
+    writer.append(littleEndian: index.lastBatchOffset)
+    writer.append(littleEndian: index.lastBatchChecksum)
+    writer.append(littleEndian: index.batchCount)
+    writer.append(littleEndian: UInt32(index.entries.count))
+    writer.append(littleEndian: index.minTimestamp)
+    writer.append(littleEndian: index.maxTimestamp)
+    writer.append(littleEndian: UInt32(index.streams.count))
+    writer.append(littleEndian: UInt32(0))
+    for entry in index.entries {
+      writer.append(littleEndian: entry.offset)
+      writer.append(littleEndian: entry.baseSequence)
+      writer.append(littleEndian: entry.maxTimestampBefore)
+    }
+    // Sorted so that the same index always encodes to the same bytes.
+    for (name, run) in index.streams.sorted(by: { $0.key < $1.key }) {
+      writer.appendString(name)
+      writer.appendVarint(run.firstVersion)
+      writer.appendVarint(UInt64(run.sequences.count))
+      var previous = index.baseSequence
+      for sequence in run.sequences {
+        writer.appendVarint(sequence - previous)
+        previous = sequence
+      }
+    }
+    writer.append(littleEndian: Checksum.xxh3(writer.bytes, from: 0, to: writer.count))
+    return writer.bytes
+  }
+
+  /// Decodes an index file, or returns why it cannot be used.
+  static func decode(_ bytes: [UInt8], segmentBase: UInt64) -> Result<SegmentIndex, DecodingFailure> {
+    guard bytes.count >= headerSize + 8 else { return .failure(.truncated) }
+    let stored = bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: bytes.count - 8, as: UInt64.self) }
+    guard UInt64(littleEndian: stored) == Checksum.xxh3(bytes, from: 0, to: bytes.count - 8) else {
+      return .failure(.invalid("index checksum mismatch"))
+    }
+    return bytes.withUnsafeBytes { raw in
+      do throws(DecodingFailure) {
+        var reader = ByteReader(UnsafeRawBufferPointer(rebasing: raw[0..<(raw.count - 8)]))
+        guard Array(try reader.readSlice(count: 8)) == magic else { throw .invalid("bad index magic") }
+        guard try reader.read(littleEndian: UInt16.self) == formatVersion else {
+          throw .invalid("unknown index format version")
+        }
+        try reader.skip(6)
+        guard try reader.read(littleEndian: UInt64.self) == segmentBase else {
+          throw .invalid("index belongs to another segment")
+        }
+        var index = SegmentIndex(baseSequence: segmentBase)
+        index.dataEnd = try reader.read(littleEndian: UInt64.self)
+        index.nextSequence = try reader.read(littleEndian: UInt64.self)
+        index.lastBatchOffset = try reader.read(littleEndian: UInt64.self)
+        index.lastBatchChecksum = try reader.read(littleEndian: UInt64.self)
+        index.batchCount = try reader.read(littleEndian: UInt32.self)
+        let entryCount = Int(try reader.read(littleEndian: UInt32.self))
+        index.minTimestamp = try reader.read(littleEndian: Int64.self)
+        index.maxTimestamp = try reader.read(littleEndian: Int64.self)
+        let streamCount = Int(try reader.read(littleEndian: UInt32.self))
+        try reader.skip(4)
+        guard entryCount <= reader.remaining / 24, index.nextSequence >= segmentBase else {
+          throw .invalid("index counts out of range")
+        }
+        index.entries.reserveCapacity(entryCount)
+        for _ in 0..<entryCount {
+          index.entries.append(
+            IndexEntry(
+              offset: try reader.read(littleEndian: UInt64.self),
+              baseSequence: try reader.read(littleEndian: UInt64.self),
+              maxTimestampBefore: try reader.read(littleEndian: Int64.self)))
+        }
+        guard streamCount <= reader.remaining else { throw .invalid("stream count out of range") }
+        for _ in 0..<streamCount {
+          let name = try reader.readString()
+          let firstVersion = try reader.readVarint()
+          let count = try reader.readLength(limit: reader.remaining)
+          var sequences: [UInt64] = []
+          sequences.reserveCapacity(count)
+          var previous = segmentBase
+          for _ in 0..<count {
+            let (next, overflow) = previous.addingReportingOverflow(try reader.readVarint())
+            guard !overflow, next < index.nextSequence else { throw .invalid("stream position out of range") }
+            sequences.append(next)
+            previous = next
+          }
+          index.streams[name] = StreamRun(firstVersion: firstVersion, sequences: sequences)
+        }
+        guard reader.isAtEnd else { throw .invalid("index has trailing bytes") }
+        return .success(index)
+      } catch {
+        return .failure(error)
+      }
+    }
+  }
+}

@@ -1,0 +1,49 @@
+/// Every stream's positions across the log: version to sequence, in memory.
+///
+/// Versions are dense, so a stream's positions are its first version plus the
+/// sequence number of each version in order: 8 bytes per event, and looking up
+/// a version is one array access.
+struct StreamIndex: Sendable {
+  struct Positions: Hashable, Sendable {
+    var firstVersion: UInt64
+    var sequences: [UInt64]
+    var lastVersion: UInt64 { firstVersion + UInt64(sequences.count) - 1 }
+  }
+
+  private(set) var streams: [String: Positions] = [:]
+
+  /// The stream's last version, or 0 if it has no events.
+  func lastVersion(of stream: String) -> UInt64 {
+    streams[stream]?.lastVersion ?? 0
+  }
+
+  func positions(of stream: String) -> Positions? {
+    streams[stream]
+  }
+
+  mutating func append(stream: String, version: UInt64, sequence: UInt64) {
+    if streams[stream] == nil {
+      streams[stream] = Positions(firstVersion: version, sequences: [sequence])
+    } else {
+      streams[stream]!.sequences.append(sequence)
+    }
+  }
+
+  /// Adds one segment's runs; a run must continue its stream without a gap.
+  ///
+  /// - Returns: A description of the first gap found, or `nil`.
+  mutating func merge(_ runs: [String: StreamRun]) -> String? {
+    for (stream, run) in runs {
+      let expected = lastVersion(of: stream) + 1
+      guard run.firstVersion == expected else {
+        return "stream \(stream) jumps from version \(expected - 1) to \(run.firstVersion)"
+      }
+      if streams[stream] == nil {
+        streams[stream] = Positions(firstVersion: run.firstVersion, sequences: run.sequences)
+      } else {
+        streams[stream]!.sequences.append(contentsOf: run.sequences)
+      }
+    }
+    return nil
+  }
+}

@@ -1,0 +1,341 @@
+extension Log {
+  /// The sequence number of the last event readers can see, or 0 if the log is empty.
+  public var lastSequence: UInt64 {
+    state.withLock { $0.visibleNextSequence - 1 }
+  }
+
+  /// The sequence number of the first event in the log (1 unless retention
+  /// removed older segments); greater than ``lastSequence`` when the log is empty.
+  public var firstSequence: UInt64 {
+    state.withLock { $0.segments.first?.baseSequence ?? $0.nextSequence }
+  }
+
+  /// The version of the last event in `stream` that readers can see; 0 if none.
+  public func lastVersion(of stream: String) -> UInt64 {
+    state.withLock { state in
+      guard let positions = state.streams.positions(of: stream) else { return 0 }
+      let visible = positions.sequences.partitioningIndex { $0 >= state.visibleNextSequence }
+      return visible == 0 ? 0 : positions.firstVersion + UInt64(visible) - 1
+    }
+  }
+
+  /// The ids of every stream with at least one event, sorted.
+  public func streamIDs() -> [String] {
+    state.withLock { $0.streams.streams.keys.sorted() }
+  }
+
+  /// Calls `body` with each event from `start` through `end`, in sequence order,
+  /// until it returns `false`.
+  ///
+  /// Events are borrowed views into a reused read buffer (see ``EventView``), so
+  /// a scan costs no allocation per event. Every batch's checksum is verified as
+  /// it is read.
+  ///
+  /// - Parameters:
+  ///   - start: The first sequence to visit; earlier ones are skipped.
+  ///   - end: The last sequence to visit; the scan also stops at the end of the log.
+  ///   - body: Called with each event; return `false` to stop.
+  /// - Throws: ``StateLogError`` with ``StateLogError/Code/corruption`` naming file
+  ///   and offset if a batch fails to verify, ``StateLogError/Code/closed``, or
+  ///   whatever `body` throws.
+  /// - Complexity: O(log s) to find the start, then O(bytes read).
+  public func forEachEvent(
+    from start: UInt64 = 1, through end: UInt64 = .max, _ body: (EventView) throws -> Bool
+  ) throws {
+    var next = max(start, 1)
+    var decoder = BatchDecoder()
+    while next <= end {
+      guard let cursor = try readCursor(for: next) else { return }
+      next = cursor.start
+      let last = min(end, cursor.visibleNext - 1)
+      guard next <= last else { return }
+      var reader = BatchReader(io: io, file: cursor.file.handle, name: cursor.file.name)
+      var offset = cursor.startOffset
+      let segmentStart = next
+      scanning: while next <= last {
+        switch try reader.step(at: offset, limit: cursor.limit) {
+        case .batch(let header):
+          let batchOffset = offset
+          offset += UInt64(header.length)
+          if header.nextSequence <= next { continue }
+          try checkBatch(header, contains: next, file: cursor.file.name, offset: batchOffset)
+          var stopped = false
+          try reader.withBytes(at: batchOffset, count: Int(header.length)) { bytes in
+            _ = try decoder.forEachRecord(
+              in: bytes, header: header, from: next, file: cursor.file.name, offset: batchOffset
+            ) { event in
+              guard event.sequence <= last else { return false }
+              next = event.sequence + 1
+              if try body(event) { return true }
+              stopped = true
+              return false
+            }
+          }
+          if stopped { return }
+        case .end, .footer:
+          break scanning
+        case .problem(let message):
+          throw StateLogError(.corruption, message, file: cursor.file.name, offset: offset)
+        }
+      }
+      if next == segmentStart || (next < cursor.segmentNext && next <= last) {
+        throw StateLogError(
+          .corruption, "segment ends before sequence \(next)", file: cursor.file.name, offset: offset)
+      }
+    }
+  }
+
+  /// The events from `start` through `end`, copied out of the log.
+  ///
+  /// - Parameter limit: The most events to return.
+  /// - Throws: As ``forEachEvent(from:through:_:)``.
+  public func events(from start: UInt64 = 1, through end: UInt64 = .max, limit: Int = .max) throws
+    -> [RecordedEvent]
+  {
+    var events: [RecordedEvent] = []
+    guard limit > 0 else { return events }
+    try forEachEvent(from: start, through: end) { event in
+      events.append(try event.recordedEvent())
+      return events.count < limit
+    }
+    return events
+  }
+
+  /// The event with sequence number `sequence`.
+  ///
+  /// - Throws: ``StateLogError`` with ``StateLogError/Code/sequenceOutOfRange`` if
+  ///   no such event is visible, or as ``forEachEvent(from:through:_:)``.
+  public func event(at sequence: UInt64) throws -> RecordedEvent {
+    guard let event = try events(from: sequence, through: sequence).first else {
+      throw StateLogError(
+        .sequenceOutOfRange, "no event \(sequence) (the log holds \(firstSequence) through \(lastSequence))")
+    }
+    return event
+  }
+
+  /// Calls `body` with the events of one stream from version `start` through
+  /// `end`, in version order, until it returns `false`.
+  ///
+  /// Reading a stream uses the stream index, so it reads only the batches that
+  /// hold the stream's events, never the whole log.
+  ///
+  /// - Throws: As ``forEachEvent(from:through:_:)``.
+  /// - Complexity: O(k) batches read for k events of the stream, at worst.
+  public func forEachEvent(
+    inStream stream: String, fromVersion start: UInt64 = 1, throughVersion end: UInt64 = .max,
+    _ body: (EventView) throws -> Bool
+  ) throws {
+    let sequences = try state.withLock { (state) throws(StateLogError) -> [UInt64] in
+      if state.isClosed { throw StateLogError(.closed, "log is closed") }
+      guard let positions = state.streams.positions(of: stream) else { return [] }
+      let lower = max(start, positions.firstVersion)
+      let upper = min(end, positions.lastVersion)
+      guard lower <= upper else { return [] }
+      let slice = positions.sequences[
+        Int(lower - positions.firstVersion)...Int(upper - positions.firstVersion)]
+      return Array(slice.prefix { $0 < state.visibleNextSequence })
+    }
+    var decoder = BatchDecoder()
+    var position = 0
+    while position < sequences.count {
+      guard let cursor = try readCursor(for: sequences[position]) else { return }
+      var reader = BatchReader(io: io, file: cursor.file.handle, name: cursor.file.name)
+      var offset = cursor.startOffset
+      let before = position
+      scanning: while position < sequences.count && sequences[position] < cursor.segmentNext {
+        switch try reader.step(at: offset, limit: cursor.limit) {
+        case .batch(let header):
+          let batchOffset = offset
+          offset += UInt64(header.length)
+          let target = sequences[position]
+          if header.nextSequence <= target {
+            // Jump over batches that hold none of the stream's events.
+            if let jump = try readCursor(for: target), jump.file === cursor.file, jump.startOffset > offset {
+              offset = jump.startOffset
+            }
+            continue
+          }
+          try checkBatch(header, contains: target, file: cursor.file.name, offset: batchOffset)
+          var stopped = false
+          try reader.withBytes(at: batchOffset, count: Int(header.length)) { bytes in
+            _ = try decoder.forEachRecord(
+              in: bytes, header: header, from: target, file: cursor.file.name, offset: batchOffset
+            ) { event in
+              guard position < sequences.count else { return false }
+              guard event.sequence == sequences[position] else { return true }
+              guard event.stream == stream else {
+                throw StateLogError(
+                  .corruption,
+                  "stream index points event \(event.sequence) at \(stream) but it is in \(event.stream)",
+                  file: cursor.file.name, offset: batchOffset)
+              }
+              position += 1
+              if try body(event) { return true }
+              stopped = true
+              return false
+            }
+          }
+          if stopped { return }
+        case .end, .footer:
+          break scanning
+        case .problem(let message):
+          throw StateLogError(.corruption, message, file: cursor.file.name, offset: offset)
+        }
+      }
+      if position == before {
+        throw StateLogError(
+          .corruption, "event \(sequences[position]) of stream \(stream) is missing", file: cursor.file.name,
+          offset: offset)
+      }
+    }
+  }
+
+  /// The events of one stream from version `start` through `end`, copied out of the log.
+  ///
+  /// - Throws: As ``forEachEvent(inStream:fromVersion:throughVersion:_:)``.
+  public func events(
+    inStream stream: String, fromVersion start: UInt64 = 1, throughVersion end: UInt64 = .max
+  )
+    throws -> [RecordedEvent]
+  {
+    var events: [RecordedEvent] = []
+    try forEachEvent(inStream: stream, fromVersion: start, throughVersion: end) { event in
+      events.append(try event.recordedEvent())
+      return true
+    }
+    return events
+  }
+
+  /// The last sequence whose event, and every event before it, has a timestamp
+  /// at or before `timestamp`; 0 if the first event is already later.
+  ///
+  /// Clocks may step backwards, so "at or before" is judged on the running
+  /// maximum timestamp: an event stamped earlier than one before it belongs to
+  /// the prefix as soon as every earlier event does. The answer is therefore
+  /// always a prefix of the log, and a later `timestamp` never gives an earlier
+  /// sequence (format-spec.md, "Time index").
+  ///
+  /// - Throws: As ``forEachEvent(from:through:_:)``.
+  /// - Complexity: O(log s + log e) index lookups, then at most one index
+  ///   interval of batches read.
+  public func sequence(atOrBefore timestamp: Timestamp) throws -> UInt64 {
+    let time = timestamp.nanosecondsSinceEpoch
+    let plan = try state.withLock { (state) throws(StateLogError) -> TimePlan? in
+      if state.isClosed { throw StateLogError(.closed, "log is closed") }
+      let visibleLast = state.visibleNextSequence - 1
+      guard let position = state.segments.firstIndex(where: { $0.maximumTimestampThrough > time }) else {
+        return TimePlan(answer: visibleLast)
+      }
+      let segment = state.segments[position]
+      let before = position > 0 ? state.segments[position - 1].maximumTimestampThrough : .min
+      let entry = segment.index.entry(forTimestamp: time, maximumBefore: before)
+      return TimePlan(
+        answer: min(visibleLast, (entry?.baseSequence ?? segment.baseSequence) - 1),
+        file: segment.file, offset: entry?.offset ?? UInt64(SegmentHeader.size), limit: segment.index.dataEnd,
+        running: max(before, entry?.maxTimestampBefore ?? .min), visibleLast: visibleLast)
+    }
+    guard var plan else { return 0 }
+    guard let file = plan.file else { return plan.answer }
+    var reader = BatchReader(io: io, file: file.handle, name: file.name)
+    var decoder = BatchDecoder()
+    var offset = plan.offset
+    while plan.answer < plan.visibleLast {
+      switch try reader.step(at: offset, limit: plan.limit) {
+      case .batch(let header):
+        let batchOffset = offset
+        offset += UInt64(header.length)
+        if max(plan.running, header.maxTimestamp) <= time {
+          plan.running = max(plan.running, header.maxTimestamp)
+          plan.answer = min(header.lastSequence, plan.visibleLast)
+          continue
+        }
+        try reader.withBytes(at: batchOffset, count: Int(header.length)) { bytes in
+          _ = try decoder.forEachRecord(in: bytes, header: header, file: file.name, offset: batchOffset) {
+            event in
+            plan.running = max(plan.running, event.timestamp.nanosecondsSinceEpoch)
+            guard plan.running <= time, event.sequence <= plan.visibleLast else { return false }
+            plan.answer = event.sequence
+            return true
+          }
+        }
+        return plan.answer
+      case .end, .footer:
+        return plan.answer
+      case .problem(let message):
+        throw StateLogError(.corruption, message, file: file.name, offset: offset)
+      }
+    }
+    return plan.answer
+  }
+
+  /// The events whose position is at or before `timestamp` (see
+  /// ``sequence(atOrBefore:)``), copied out of the log.
+  public func events(through timestamp: Timestamp) throws -> [RecordedEvent] {
+    let last = try sequence(atOrBefore: timestamp)
+    return last == 0 ? [] : try events(from: 1, through: last)
+  }
+}
+
+/// Where a read starts: the segment, an offset at or before the wanted batch,
+/// and how far the segment was written when the read began.
+struct ReadCursor {
+  /// The sequence to start at: the one asked for, or the log's first if that is later.
+  var start: UInt64
+  var file: SegmentFile
+  var startOffset: UInt64
+  var limit: UInt64
+  var segmentNext: UInt64
+  var visibleNext: UInt64
+}
+
+private struct TimePlan {
+  var answer: UInt64
+  var file: SegmentFile?
+  var offset: UInt64 = 0
+  var limit: UInt64 = 0
+  var running: Int64 = .min
+  var visibleLast: UInt64 = 0
+}
+
+extension Log {
+  /// Finds the segment and index entry to start reading `sequence` from; `nil`
+  /// if `sequence` is not visible.
+  func readCursor(for sequence: UInt64) throws(StateLogError) -> ReadCursor? {
+    try state.withLock { (state) throws(StateLogError) -> ReadCursor? in
+      if state.isClosed { throw StateLogError(.closed, "log is closed") }
+      guard sequence < state.visibleNextSequence, !state.segments.isEmpty else { return nil }
+      let position = state.segmentPosition(for: sequence) ?? 0
+      let segment = state.segments[position]
+      guard sequence < segment.index.nextSequence else { return nil }
+      return ReadCursor(
+        start: max(sequence, segment.baseSequence), file: segment.file,
+        startOffset: segment.index.entry(for: sequence)?.offset ?? UInt64(SegmentHeader.size),
+        limit: segment.index.dataEnd, segmentNext: segment.index.nextSequence,
+        visibleNext: state.visibleNextSequence)
+    }
+  }
+
+  private func checkBatch(_ header: BatchHeader, contains sequence: UInt64, file: String, offset: UInt64)
+    throws(StateLogError)
+  {
+    guard header.baseSequence <= sequence else {
+      throw StateLogError(
+        .corruption, "batch starts at sequence \(header.baseSequence), expected \(sequence) or earlier",
+        file: file, offset: offset)
+    }
+  }
+}
+
+extension Array {
+  /// The index of the first element for which `predicate` is true, assuming the
+  /// array is partitioned (all false, then all true).
+  func partitioningIndex(where predicate: (Element) -> Bool) -> Int {
+    var low = 0
+    var high = count
+    while low < high {
+      let middle = (low + high) / 2
+      if predicate(self[middle]) { high = middle } else { low = middle + 1 }
+    }
+    return low
+  }
+}

@@ -1,0 +1,86 @@
+/// Reads one segment's batches in file order through a reusable buffer, so a
+/// sequential scan costs one `pread` per megabyte rather than one per batch.
+struct BatchReader {
+  enum Step {
+    /// A batch whose header is sound and whose bytes are buffered; its checksum
+    /// is not yet verified.
+    case batch(BatchHeader)
+    /// A footer marker at this offset.
+    case footer
+    /// The offset reached `limit` exactly.
+    case end
+    /// What is at this offset cannot be a batch.
+    case problem(String)
+  }
+
+  static let chunkSize = 1 << 20
+
+  let io: any FileIO
+  let file: FileHandle
+  /// The segment's file name, for errors.
+  let name: String
+  private var buffer: [UInt8] = []
+  private var bufferStart: UInt64 = 0
+  private var bufferCount = 0
+
+  init(io: any FileIO, file: FileHandle, name: String) {
+    self.io = io
+    self.file = file
+    self.name = name
+  }
+
+  /// Looks at what starts at `offset`, reading no further than `limit`.
+  mutating func step(at offset: UInt64, limit: UInt64) throws(StateLogError) -> Step {
+    if offset == limit { return .end }
+    guard limit - offset >= UInt64(BatchHeader.size) else {
+      return .problem("incomplete batch header (\(limit - offset) bytes)")
+    }
+    try fill(offset, count: BatchHeader.size, limit: limit)
+    let marker = withBytes(at: offset, count: 4) { UInt32(littleEndian: $0.loadUnaligned(as: UInt32.self)) }
+    if marker == SegmentFooter.marker { return .footer }
+    if let problem = withBytes(at: offset, count: BatchHeader.size, BatchHeader.problem(in:)) {
+      return .problem(problem)
+    }
+    let header = withBytes(at: offset, count: BatchHeader.size) { BatchHeader(parsing: $0) }
+    guard UInt64(header.length) <= limit - offset else {
+      return .problem("batch of \(header.length) bytes runs past the end of the data")
+    }
+    try fill(offset, count: Int(header.length), limit: limit)
+    return .batch(header)
+  }
+
+  /// Calls `body` with `count` buffered bytes at `offset`; they must have been
+  /// made available by the last ``step(at:limit:)``.
+  func withBytes<Result>(at offset: UInt64, count: Int, _ body: (UnsafeRawBufferPointer) throws -> Result)
+    rethrows -> Result
+  {
+    let start = Int(offset - bufferStart)
+    return try buffer.withUnsafeBytes {
+      try body(UnsafeRawBufferPointer(rebasing: $0[start..<start + count]))
+    }
+  }
+
+  private mutating func fill(_ offset: UInt64, count: Int, limit: UInt64) throws(StateLogError) {
+    if offset >= bufferStart && offset + UInt64(count) <= bufferStart + UInt64(bufferCount) { return }
+    let wanted = Int(min(UInt64(max(count, Self.chunkSize)), limit - offset))
+    if buffer.count < wanted { buffer = [UInt8](repeating: 0, count: wanted) }
+    var filled = 0
+    let io = self.io
+    let file = self.file
+    try StateLogError.typed {
+      try buffer.withUnsafeMutableBytes { raw in
+        while filled < wanted {
+          let rest = UnsafeMutableRawBufferPointer(rebasing: raw[filled..<wanted])
+          let read = try io.read(file, into: rest, at: offset + UInt64(filled))
+          if read == 0 { break }
+          filled += read
+        }
+      }
+    }
+    bufferStart = offset
+    bufferCount = filled
+    guard filled >= count else {
+      throw StateLogError(.corruption, "file ended while reading \(count) bytes", file: name, offset: offset)
+    }
+  }
+}

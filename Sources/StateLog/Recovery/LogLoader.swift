@@ -1,0 +1,359 @@
+/// Opens the segments of a log directory, checks them, and recovers from a crash
+/// (format-spec.md, "Recovery").
+///
+/// The rules, in short: every segment but the last must be sealed and sound; the
+/// last may end in a torn tail, which a writer truncates; anything else unreadable
+/// is corruption, reported with file and offset, unless the caller asked to
+/// salvage, in which case the unreadable rest is moved aside.
+struct LogLoader {
+  struct Loaded {
+    var segments: [OpenSegment]
+    var streams: StreamIndex
+    var nextSequence: UInt64
+  }
+
+  let directory: String
+  let options: LogOptions
+  let readOnly: Bool
+  var report = RecoveryReport()
+
+  var io: any FileIO { options.fileIO }
+
+  init(directory: String, options: LogOptions, readOnly: Bool) {
+    self.directory = directory
+    self.options = options
+    self.readOnly = readOnly
+  }
+
+  func path(_ name: String) -> String { directory + "/" + name }
+
+  /// The bases of the segment files in the directory, in order; `nil` if the
+  /// directory does not exist.
+  func segmentBases() throws(StateLogError) -> (bases: [UInt64], others: [String])? {
+    guard let names = try io.contentsOfDirectory(directory) else { return nil }
+    var bases: [UInt64] = []
+    var others: [String] = []
+    for name in names {
+      if let base = SegmentName.baseSequence(ofSegment: name) {
+        bases.append(base)
+      } else {
+        others.append(name)
+      }
+    }
+    return (bases.sorted(), others)
+  }
+
+  mutating func load() throws(StateLogError) -> Loaded {
+    guard let (bases, others) = try segmentBases() else {
+      guard !readOnly, options.createIfMissing else {
+        throw StateLogError(.notALog, "no such log directory", file: directory)
+      }
+      try io.createDirectory(directory)
+      return Loaded(segments: [], streams: StreamIndex(), nextSequence: 1)
+    }
+    if !readOnly {
+      for name in others where name.hasSuffix(".tmp") {
+        try io.remove(path(name))
+        report.removedFiles.append(name)
+      }
+    }
+    if bases.isEmpty {
+      let foreign = others.filter {
+        $0 != SegmentName.lockFile && !$0.hasSuffix(SegmentName.indexExtension) && !$0.hasSuffix(".tmp")
+          && !$0.hasSuffix(".corrupt")
+      }
+      if readOnly || !foreign.isEmpty {
+        throw StateLogError(
+          .notALog, "directory holds no StateLog segments" + (foreign.isEmpty ? "" : " but other files"),
+          file: directory)
+      }
+      return Loaded(segments: [], streams: StreamIndex(), nextSequence: 1)
+    }
+
+    var segments: [OpenSegment] = []
+    var streams = StreamIndex()
+    var position = 0
+    while position < bases.count {
+      let base = bases[position]
+      let isLast = position == bases.count - 1
+      let name = SegmentName.segment(base)
+      let expectedBase = segments.last?.index.nextSequence
+      do throws(StateLogError) {
+        guard var segment = try openSegment(base: base, isLast: isLast) else {
+          position += 1
+          continue
+        }
+        if let expectedBase, segment.baseSequence != expectedBase {
+          throw StateLogError(
+            .corruption,
+            "segment starts at sequence \(segment.baseSequence) but the one before ends at \(expectedBase - 1)",
+            file: name, offset: 16)
+        }
+        if let gap = streams.merge(segment.index.streams) {
+          throw StateLogError(.corruption, gap, file: name)
+        }
+        if segment.isSealed { segment.index.streams = [:] }
+        segment.maximumTimestampThrough = max(
+          segments.last?.maximumTimestampThrough ?? .min, segment.index.maxTimestamp)
+        segments.append(segment)
+        position += 1
+      } catch let error where error.code == .corruption && options.salvage && !readOnly {
+        try salvage(bases: bases[position...], error: error)
+        // Reload what is left: the salvaged segment is now the last one.
+        return try load()
+      }
+    }
+    return Loaded(segments: segments, streams: streams, nextSequence: segments.last?.index.nextSequence ?? 1)
+  }
+
+  /// Opens one segment and builds its index; `nil` for a last segment whose
+  /// creation was torn before it held any data (a writer removes it).
+  private mutating func openSegment(base: UInt64, isLast: Bool) throws(StateLogError) -> OpenSegment? {
+    let name = SegmentName.segment(base)
+    let handle = try io.open(path(name), mode: readOnly ? .readOnly : .readWrite)
+    let file = SegmentFile(handle: handle, io: io, name: name)
+    let size = try io.size(of: handle)
+    let headerBytes = try io.readBytes(handle, count: Int(min(size, UInt64(SegmentHeader.size))), at: 0)
+    let header: SegmentHeader
+    do throws(StateLogError) {
+      header = try SegmentHeader(decoding: headerBytes, file: name)
+    } catch let error where error.code == .corruption && isLast {
+      // A crash while creating the segment: nothing but (part of) a header was
+      // ever written. Anything more is corruption.
+      let rest = try io.readBytes(handle, count: Int(min(size, 1 << 16)), at: 0)
+      guard size <= UInt64(SegmentHeader.size) || (size <= 1 << 16 && rest.allSatisfy { $0 == 0 }) else {
+        throw error
+      }
+      if !readOnly {
+        try io.remove(path(name))
+        report.removedFiles.append(name)
+      }
+      return nil
+    }
+    guard header.baseSequence == base else {
+      throw StateLogError(
+        .corruption, "segment header says base sequence \(header.baseSequence), its name says \(base)",
+        file: name, offset: 16)
+    }
+
+    var scanner = SegmentScanner(
+      reader: BatchReader(io: io, file: handle, name: name), indexInterval: options.indexInterval)
+    let empty = SegmentIndex(baseSequence: base)
+    if let footer = try readFooter(handle, size: size) {
+      let footerOffset = size - UInt64(SegmentFooter.size)
+      var index = loadIndexFile(base: base, handle: handle, dataEnd: footerOffset, sealed: true)
+      if index == nil || index!.nextSequence != footer.lastSequence + 1 {
+        let result = try scanner.scan(continuing: empty, limit: footerOffset)
+        try checkSealedScan(result, name: name, footer: footer, footerOffset: footerOffset)
+        index = result.index
+        try rebuildIndexFile(result.index)
+      }
+      return OpenSegment(
+        file: file, index: index!, isSealed: true, createdAt: header.createdAt,
+        maximumTimestampThrough: .min)
+    }
+
+    guard isLast else {
+      let result = try scanner.scan(continuing: empty, limit: size)
+      let offset = problemOffset(result) ?? result.index.dataEnd
+      throw StateLogError(
+        .corruption, "segment is not sealed but later segments exist (\(describe(result.stop)))",
+        file: name, offset: offset)
+    }
+
+    // The active segment: trust its index up to where it was written at the last
+    // clean close, and scan (and verify) everything after that.
+    let start = loadIndexFile(base: base, handle: handle, dataEnd: nil, sealed: false) ?? empty
+    let startIndex = start.dataEnd <= size ? start : empty
+    let result = try scanner.scan(continuing: startIndex, limit: size)
+    let committedEnd = result.index.dataEnd
+    if committedEnd < size {
+      try handleTail(result, name: name, handle: handle, size: size)
+    }
+    return OpenSegment(
+      file: file, index: result.index, isSealed: false, createdAt: header.createdAt,
+      maximumTimestampThrough: .min)
+  }
+
+  /// Decides what the bytes after the last complete append of the active segment are.
+  private mutating func handleTail(
+    _ result: SegmentScanner.Result, name: String, handle: FileHandle, size: UInt64
+  ) throws(StateLogError) {
+    let committedEnd = result.index.dataEnd
+    let stopOffset = problemOffset(result) ?? size
+    if try containsSoundBatch(handle, after: stopOffset, size: size, from: result.index.nextSequence) {
+      throw StateLogError(
+        .corruption, "unreadable data before intact batches (\(describe(result.stop)))", file: name,
+        offset: stopOffset)
+    }
+    if readOnly { return }
+    // A torn tail: the bytes of appends that never completed.
+    var dropped = result.incompleteRecords
+    if case .problem(let offset, _) = result.stop, size - offset >= UInt64(BatchHeader.size) {
+      let bytes = try io.readBytes(handle, count: BatchHeader.size, at: offset)
+      dropped += bytes.withUnsafeBytes { raw in
+        let header = BatchHeader(parsing: raw)
+        return header.headerChecksum == BatchHeader.computeHeaderChecksum(raw)
+          ? UInt64(header.recordCount) : 0
+      }
+    }
+    try io.truncate(handle, to: committedEnd)
+    try io.synchronize(handle)
+    report.truncatedFile = name
+    report.truncatedAt = committedEnd
+    report.truncatedBytes = size - committedEnd
+    report.droppedEvents = dropped
+  }
+
+  /// Whether any complete, checksum-valid batch starting at a sequence at least
+  /// `sequence` lies after `offset`: if so, the bytes before it are not a torn
+  /// tail but damage in the middle of the data.
+  private func containsSoundBatch(
+    _ handle: FileHandle, after offset: UInt64, size: UInt64, from sequence: UInt64
+  )
+    throws(StateLogError) -> Bool
+  {
+    guard size > offset + 1 else { return false }
+    let bytes = try io.readBytes(handle, count: Int(size - offset - 1), at: offset + 1)
+    return bytes.withUnsafeBytes { raw in
+      var position = 0
+      while position + BatchHeader.size <= raw.count {
+        defer { position += 1 }
+        let candidate = UnsafeRawBufferPointer(rebasing: raw[position...])
+        let base = UInt64(littleEndian: candidate.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
+        guard base >= sequence, BatchHeader.problem(in: candidate) == nil else { continue }
+        let header = BatchHeader(parsing: candidate)
+        guard Int(header.length) <= candidate.count else { continue }
+        if BatchDecoder.verifyChecksum(of: candidate, header: header) { return true }
+      }
+      return false
+    }
+  }
+
+  private func checkSealedScan(
+    _ result: SegmentScanner.Result, name: String, footer: SegmentFooter, footerOffset: UInt64
+  ) throws(StateLogError) {
+    if case .problem(let offset, let message) = result.stop {
+      throw StateLogError(.corruption, message, file: name, offset: offset)
+    }
+    guard result.stop == .end || result.stop == .footer(footerOffset), result.incompleteRecords == 0 else {
+      throw StateLogError(
+        .corruption, "sealed segment ends in an incomplete append", file: name, offset: result.index.dataEnd)
+    }
+    guard result.index.nextSequence == footer.lastSequence + 1,
+      result.index.recordCount == footer.recordCount, result.index.batchCount == footer.batchCount
+    else {
+      throw StateLogError(
+        .corruption,
+        "footer says last sequence \(footer.lastSequence) and \(footer.recordCount) records, "
+          + "batches hold \(result.index.nextSequence - 1) and \(result.index.recordCount)",
+        file: name, offset: footerOffset)
+    }
+  }
+
+  private func readFooter(_ handle: FileHandle, size: UInt64) throws(StateLogError) -> SegmentFooter? {
+    guard size >= UInt64(SegmentHeader.size + SegmentFooter.size) else { return nil }
+    let bytes = try io.readBytes(handle, count: SegmentFooter.size, at: size - UInt64(SegmentFooter.size))
+    return bytes.withUnsafeBytes { SegmentFooter(decoding: $0) }
+  }
+
+  /// Loads a segment's index file if it exists and agrees with the segment;
+  /// records in the report when one exists but cannot be used.
+  private mutating func loadIndexFile(base: UInt64, handle: FileHandle, dataEnd: UInt64?, sealed: Bool)
+    -> SegmentIndex?
+  {
+    let name = SegmentName.index(base)
+    guard io.fileExists(path(name)) else {
+      if sealed { report.rebuiltIndexes.append(name) }
+      return nil
+    }
+    guard let index = try? readIndexFile(name: name, base: base, handle: handle, dataEnd: dataEnd) else {
+      report.rebuiltIndexes.append(name)
+      // A sealed segment's index is rewritten once rebuilt; the active one's is
+      // rewritten at the next clean close, and until then must not linger.
+      if !sealed && !readOnly { try? io.remove(path(name)) }
+      return nil
+    }
+    return index
+  }
+
+  private func readIndexFile(name: String, base: UInt64, handle: FileHandle, dataEnd: UInt64?)
+    throws -> SegmentIndex?
+  {
+    let file = try io.open(path(name), mode: .readOnly)
+    defer { io.close(file) }
+    let size = try io.size(of: file)
+    guard size <= 1 << 31 else { return nil }
+    let bytes = try io.readBytes(file, count: Int(size), at: 0)
+    guard case .success(let index) = IndexFile.decode(bytes, segmentBase: base) else { return nil }
+    if let dataEnd, index.dataEnd != dataEnd { return nil }
+    // The last batch the index covers must be the one in the segment, so that an
+    // index left beside a replaced or rewritten segment is not trusted.
+    if index.batchCount > 0 {
+      let header = try io.readBytes(handle, count: BatchHeader.size, at: index.lastBatchOffset)
+      let matches = header.withUnsafeBytes { raw in
+        BatchHeader.problem(in: raw) == nil
+          && BatchHeader(parsing: raw).checksum == index.lastBatchChecksum
+          && index.lastBatchOffset + UInt64(BatchHeader(parsing: raw).length) == index.dataEnd
+      }
+      guard matches else { return nil }
+    } else if index.dataEnd != UInt64(SegmentHeader.size) {
+      return nil
+    }
+    return index
+  }
+
+  private func rebuildIndexFile(_ index: SegmentIndex) throws(StateLogError) {
+    guard !readOnly else { return }
+    try io.writeFileAtomically(
+      path(SegmentName.index(index.baseSequence)), IndexFile.encode(index), durable: false)
+  }
+
+  /// Moves everything from the first unreadable byte on aside: the rest of the
+  /// damaged segment into `<segment>.<offset>.corrupt`, later segments renamed to
+  /// `<segment>.corrupt`; their index files are removed as derived data.
+  private mutating func salvage(bases: ArraySlice<UInt64>, error: StateLogError) throws(StateLogError) {
+    guard let first = bases.first else { return }
+    let name = SegmentName.segment(first)
+    let handle = try io.open(path(name), mode: .readWrite)
+    defer { io.close(handle) }
+    let size = try io.size(of: handle)
+    let offset = min(error.offset ?? UInt64(SegmentHeader.size), size)
+    if offset <= UInt64(SegmentHeader.size) {
+      try moveAside(name)
+    } else {
+      let rest = try io.readBytes(handle, count: Int(size - offset), at: offset)
+      let aside = "\(name).\(offset).corrupt"
+      try io.writeFileAtomically(path(aside), rest, durable: true)
+      try io.truncate(handle, to: offset)
+      try io.synchronize(handle)
+      report.movedAside.append(aside)
+      if io.fileExists(path(SegmentName.index(first))) { try io.remove(path(SegmentName.index(first))) }
+    }
+    for base in bases.dropFirst() { try moveAside(SegmentName.segment(base)) }
+    try io.synchronizeDirectory(directory)
+  }
+
+  private mutating func moveAside(_ name: String) throws(StateLogError) {
+    try io.rename(path(name), to: path(name + ".corrupt"))
+    report.movedAside.append(name + ".corrupt")
+    if let base = SegmentName.baseSequence(ofSegment: name), io.fileExists(path(SegmentName.index(base))) {
+      try io.remove(path(SegmentName.index(base)))
+    }
+  }
+
+  private func problemOffset(_ result: SegmentScanner.Result) -> UInt64? {
+    switch result.stop {
+    case .problem(let offset, _), .footer(let offset): offset
+    case .end: nil
+    }
+  }
+
+  private func describe(_ stop: SegmentScanner.Stop) -> String {
+    switch stop {
+    case .end: "data ends mid-append"
+    case .footer: "misplaced or damaged footer"
+    case .problem(_, let message): message
+    }
+  }
+}

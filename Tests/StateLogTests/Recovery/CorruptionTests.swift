@@ -1,0 +1,198 @@
+import Testing
+
+@testable import StateLog
+
+@Suite("Corruption")
+struct CorruptionTests {
+  /// Opens, reads and verifies a log; returns whether anything noticed a problem.
+  /// A problem noticed is fine; wrong data returned as good is not.
+  static func detects(_ directory: String, expected: [NewEvent]) -> Bool {
+    do {
+      let log = try Log.open(at: directory, options: .testing(segmentSize: 4096, compression: .none))
+      if !log.recoveryReport.isClean { return true }
+      if !(try log.verify().isSound) { return true }
+      let events = try log.events()
+      #expect(events.count == expected.count)
+      #expect(zip(events, expected).allSatisfy { $0.matches($1) }, "wrong data returned as good")
+      return false
+    } catch let error as StateLogError {
+      #expect(error.code == .corruption || error.code == .newerFormat, "\(error)")
+      return true
+    } catch {
+      Issue.record("unexpected error \(error)")
+      return true
+    }
+  }
+
+  @Test("a single flipped bit anywhere in any segment is detected, never returned as data")
+  func bitFlips() throws {
+    let source = TemporaryDirectory("flip-source")
+    var factory = EventFactory(seed: 11)
+    let written = factory.events(40, size: 200)
+    do {
+      let log = try Log.open(at: source.path, options: .testing(segmentSize: 4096, compression: .none))
+      for chunk in stride(from: 0, to: written.count, by: 4) {
+        try log.append(Array(written[chunk..<chunk + 4]))
+      }
+      try log.close()
+    }
+    let segments = Files.list(source.path).filter { $0.hasSuffix(".seg") }
+    #expect(segments.count >= 2)
+    var generator = SeededGenerator(seed: 99)
+    for segment in segments {
+      let original = Files.read(source.child(segment))
+      for offset in 0..<original.count {
+        var damaged = original
+        damaged[offset] ^= 1 << UInt8.random(in: 0..<8, using: &generator)
+        let copy = TemporaryDirectory("flip")
+        Files.copyDirectory(source.path, to: copy.path)
+        Files.write(copy.child(segment), damaged)
+        #expect(Self.detects(copy.path, expected: written), "flip in \(segment) at \(offset) went unnoticed")
+      }
+    }
+  }
+
+  @Test("damage in the middle of the active segment is an error naming file and offset")
+  func middleOfActiveSegment() throws {
+    let directory = TemporaryDirectory("middle")
+    var factory = EventFactory(seed: 5)
+    var ends: [Int] = []
+    var log: Log? = try Log.open(at: directory.path, options: .testing())
+    for _ in 0..<6 {
+      try log!.append(factory.events(2))
+      ends.append(Files.read(directory.child(SegmentName.segment(1))).count)
+    }
+    // No close: the next open has to scan the whole active segment.
+    let path = directory.child(SegmentName.segment(1))
+    var bytes = Files.read(path)
+    bytes[ends[1] + 60] ^= 0xFF
+    Files.write(path, bytes)
+    log = nil  // released without close, as a crash would
+    let error = #expect(throws: StateLogError.self) { try Log.open(at: directory.path, options: .testing()) }
+    #expect(error?.code == .corruption)
+    #expect(error?.file == SegmentName.segment(1))
+    #expect(error?.offset == UInt64(ends[1]))
+    #expect(Files.read(path) == bytes, "a failed open must not change the segment")
+  }
+
+  @Test("salvage moves the unreadable rest aside and keeps the sound prefix")
+  func salvage() throws {
+    let directory = TemporaryDirectory("salvage")
+    var factory = EventFactory(seed: 5)
+    var ends: [Int] = []
+    var written: [NewEvent] = []
+    var log: Log? = try Log.open(at: directory.path, options: .testing())
+    for _ in 0..<6 {
+      let events = factory.events(2)
+      try log!.append(events)
+      written += events
+      ends.append(Files.read(directory.child(SegmentName.segment(1))).count)
+    }
+    let path = directory.child(SegmentName.segment(1))
+    var bytes = Files.read(path)
+    bytes[ends[2] + 70] ^= 0x10
+    Files.write(path, bytes)
+    log = nil  // released without close, as a crash would
+    var options = LogOptions.testing()
+    options.salvage = true
+    let salvaged = try Log.open(at: directory.path, options: options)
+    let aside = "\(SegmentName.segment(1)).\(ends[2]).corrupt"
+    #expect(salvaged.recoveryReport.movedAside == [aside])
+    #expect(Files.read(directory.child(aside)) == Array(bytes[ends[2]...]))
+    let events = try salvaged.events()
+    #expect(events.count == 6)
+    #expect(zip(events, written).allSatisfy { $0.matches($1) })
+  }
+
+  @Test(
+    "deleted or damaged index files are rebuilt and give identical reads",
+    arguments: ["delete", "damage", "stale"])
+  func indexRebuild(damage: String) throws {
+    let directory = TemporaryDirectory("index")
+    var factory = EventFactory(seed: 21)
+    let written = factory.events(300)
+    do {
+      let log = try Log.open(at: directory.path, options: .testing(segmentSize: 16 << 10))
+      for chunk in stride(from: 0, to: written.count, by: 10) {
+        try log.append(Array(written[chunk..<chunk + 10]))
+      }
+      try log.close()
+    }
+    let indexes = Files.list(directory.path).filter { $0.hasSuffix(".idx") }
+    #expect(indexes.count >= 3)
+    let before = Dictionary(uniqueKeysWithValues: indexes.map { ($0, Files.read(directory.child($0))) })
+    for name in indexes {
+      switch damage {
+      case "delete": Files.remove(directory.child(name))
+      case "damage":
+        var bytes = before[name]!
+        bytes[bytes.count / 2] ^= 0x40
+        Files.write(directory.child(name), bytes)
+      default:
+        // A sound index file of another segment: its base does not match.
+        Files.write(
+          directory.child(name), before[indexes[(indexes.firstIndex(of: name)! + 1) % indexes.count]]!)
+      }
+    }
+    let log = try Log.open(at: directory.path, options: .testing(segmentSize: 16 << 10))
+    let sealed = indexes.dropLast()
+    #expect(Set(log.recoveryReport.rebuiltIndexes).isSuperset(of: sealed), "\(log.recoveryReport)")
+    let events = try log.events()
+    #expect(events.count == written.count)
+    #expect(zip(events, written).allSatisfy { $0.matches($1) })
+    for stream in Set(written.map(\.stream)) {
+      #expect(try log.events(inStream: stream).count == written.filter { $0.stream == stream }.count)
+    }
+    for name in sealed {
+      #expect(Files.read(directory.child(name)) == before[name], "\(name) rebuilt differently")
+    }
+    #expect(try log.verify().isSound)
+  }
+
+  @Test("a segment missing from the middle, or renamed, is an error")
+  func missingSegment() throws {
+    let directory = TemporaryDirectory("missing")
+    var factory = EventFactory(seed: 3)
+    do {
+      let log = try Log.open(at: directory.path, options: .testing(segmentSize: 8 << 10))
+      for _ in 0..<30 { try log.append(factory.events(3)) }
+      try log.close()
+    }
+    let segments = Files.list(directory.path).filter { $0.hasSuffix(".seg") }
+    #expect(segments.count >= 3)
+    let copy = TemporaryDirectory("renamed")
+    Files.copyDirectory(directory.path, to: copy.path)
+
+    Files.remove(directory.child(segments[1]))
+    let missing = #expect(throws: StateLogError.self) {
+      try Log.open(at: directory.path, options: .testing())
+    }
+    #expect(missing?.code == .corruption)
+    #expect(missing?.file == segments[2])
+
+    Files.write(copy.child("00000000000000999999.seg"), Files.read(copy.child(segments[1])))
+    Files.remove(copy.child(segments[1]))
+    let renamed = #expect(throws: StateLogError.self) { try Log.open(at: copy.path, options: .testing()) }
+    #expect(renamed?.code == .corruption)
+  }
+
+  @Test("a segment from a newer format version is refused, naming both versions")
+  func newerFormat() throws {
+    let directory = TemporaryDirectory("newer")
+    do {
+      let log = try Log.open(at: directory.path, options: .testing())
+      try log.append([NewEvent(stream: "s", type: "t", payload: [1, 2, 3])])
+      try log.close()
+    }
+    let path = directory.child(SegmentName.segment(1))
+    var bytes = Files.read(path)
+    var header = SegmentHeader(baseSequence: 1, createdAt: 0)
+    header.formatVersion = 3
+    header.minimumReaderVersion = 2
+    bytes.replaceSubrange(0..<SegmentHeader.size, with: header.encoded())
+    Files.write(path, bytes)
+    let error = #expect(throws: StateLogError.self) { try Log.openReadOnly(at: directory.path) }
+    #expect(error?.code == .newerFormat)
+    #expect(error?.message.contains("version 2") == true && error?.message.contains("version 1") == true)
+  }
+}

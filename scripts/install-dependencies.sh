@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Installs the Debian packages StateLog builds against, if any is missing.
+# Sourced by the other scripts; safe to run on its own and to run twice.
+set -euo pipefail
+
+packages=(liblz4-dev libxxhash-dev pkg-config)
+missing=()
+for package in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing ${missing[*]}" >&2
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
