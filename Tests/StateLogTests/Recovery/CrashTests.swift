@@ -1,0 +1,91 @@
+import Glibc
+import Subprocess
+import SystemPackage
+import Testing
+
+@testable import StateLog
+
+/// Kills a real writer process with SIGKILL at random moments and checks that
+/// every append it acknowledged survives.
+@Suite("Crashes")
+struct CrashTests {
+  /// Must match `payload(for:)` in the StateLogCrashWriter executable.
+  static func expectedPayload(_ sequence: UInt64) -> [UInt8] {
+    let unit = "event \(sequence) of the crash workload; "
+    return Array(String(repeating: unit, count: 1 + Int(sequence % 9)).utf8)
+  }
+
+  /// The crash writer, built beside the test bundle.
+  static var writerPath: String {
+    var path = CommandLine.arguments[0]
+    // .../debug/StateLogPackageTests.xctest, run by swift test
+    while let slash = path.lastIndex(of: "/"), !path.hasSuffix("/debug") && !path.hasSuffix("/release") {
+      path = String(path[..<slash])
+      if path.isEmpty { break }
+    }
+    return path + "/StateLogCrashWriter"
+  }
+
+  /// Runs the writer until it has acknowledged `acknowledgements` appends, then
+  /// kills it; returns the last sequence it acknowledged.
+  static func runAndKill(directory: String, acknowledgements: Int) async throws -> UInt64 {
+    let result = try await run(
+      .path(FilePath(writerPath)), arguments: [directory], input: .none, output: .sequence,
+      error: .string(limit: 4096)
+    ) { execution -> UInt64 in
+      var last: UInt64 = 0
+      var seen = 0
+      for try await line in execution.standardOutput.strings() {
+        let text = line.filter { !$0.isNewline }
+        guard text.hasPrefix("ack "), let sequence = UInt64(text.dropFirst(4)) else { continue }
+        last = sequence
+        seen += 1
+        if seen >= acknowledgements {
+          try execution.send(signal: .kill)
+          break
+        }
+      }
+      return last
+    }
+    if case .exited(let code) = result.terminationStatus {
+      Issue.record("writer exited by itself with \(code): \(result.standardError)")
+    }
+    return result.closureResult
+  }
+
+  @Test("a writer killed with SIGKILL 50 times loses no acknowledged append")
+  func sigkillLoop() async throws {
+    #expect(access(Self.writerPath, X_OK) == 0, "crash writer not built at \(Self.writerPath)")
+    let directory = TemporaryDirectory("crash")
+    let path = directory.child("log")
+    var generator = SeededGenerator(seed: 2026)
+    var acknowledged: UInt64 = 0
+    var truncations = 0
+    for round in 0..<50 {
+      let kills = Int.random(in: 1...40, using: &generator)
+      let last = try await Self.runAndKill(directory: path, acknowledgements: kills)
+      #expect(last > acknowledged, "round \(round): no progress")
+      acknowledged = last
+
+      let log = try Log.open(at: path)
+      if log.recoveryReport.truncatedBytes > 0 { truncations += 1 }
+      #expect(
+        log.lastSequence >= acknowledged,
+        "round \(round) (seed 2026): acknowledged \(acknowledged), found \(log.lastSequence)")
+      var expected: UInt64 = 1
+      try log.forEachEvent { event in
+        #expect(event.sequence == expected)
+        #expect(
+          Array(event.payload) == Self.expectedPayload(event.sequence), "event \(event.sequence) damaged")
+        expected += 1
+        return true
+      }
+      #expect(expected - 1 == log.lastSequence)
+      #expect(try log.verify().isSound)
+      try log.close()
+    }
+    let segments = Files.list(path).filter { $0.hasSuffix(".seg") }
+    #expect(segments.count > 2, "the workload should roll segments")
+    print("crash loop: 50 kills, \(acknowledged) events acknowledged, \(truncations) torn tails truncated")
+  }
+}
