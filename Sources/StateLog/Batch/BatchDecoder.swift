@@ -105,7 +105,8 @@ struct BatchDecoder {
     guard streamIndex < strings.count, typeIndex < strings.count else {
       throw .invalid("string index out of range")
     }
-    guard version >= 1, schemaVersion >= 1, schemaVersion <= UInt32.max else {
+    guard version >= 1, version < BatchHeader.sequenceLimit, schemaVersion >= 1, schemaVersion <= UInt32.max
+    else {
       throw .invalid("stream or schema version out of range")
     }
     let id = try EventID(decoding: &record)

@@ -5,7 +5,7 @@
 struct BatchEncoder {
   private var body = ByteWriter(capacity: 1 << 16)
   private var compressed: [UInt8] = []
-  private var stringIndex: [String: UInt64] = [:]
+  private var stringIndex: [ExactName: UInt64] = [:]
   private var strings: [String] = []
   /// The last encoded batch, header included.
   private(set) var batch = ByteWriter(capacity: 1 << 16)
@@ -50,8 +50,8 @@ struct BatchEncoder {
     for index in range {
       let event = events[index]
       let timestampDelta = UInt64(bitPattern: timestamps[index] &- minTimestamp)
-      let streamIndex = stringIndex[event.stream]!
-      let typeIndex = stringIndex[event.type]!
+      let streamIndex = stringIndex[ExactName(event.stream)]!
+      let typeIndex = stringIndex[ExactName(event.type)]!
       body.appendVarint(
         UInt64(
           Self.recordSize(
@@ -108,8 +108,9 @@ struct BatchEncoder {
   }
 
   private mutating func intern(_ string: String) {
-    if stringIndex[string] == nil {
-      stringIndex[string] = UInt64(strings.count)
+    let name = ExactName(string)
+    if stringIndex[name] == nil {
+      stringIndex[name] = UInt64(strings.count)
       strings.append(string)
     }
   }

@@ -39,6 +39,9 @@ struct BatchHeader: Hashable, Sendable {
   /// Set on every batch of a multi-batch append but the last (format-spec.md, "Appends").
   static let continuedFlag: UInt16 = 0b100
   static let knownFlags: UInt16 = codecMask | continuedFlag
+  /// Sequence numbers and stream versions stay below 2^63 (format-spec.md,
+  /// "Overview"), so that no arithmetic on values read from disk can overflow.
+  static let sequenceLimit = UInt64(Int64.max)
 
   var codec: Codec? { Codec(rawValue: flags & Self.codecMask) }
   var isContinued: Bool { flags & Self.continuedFlag != 0 }
@@ -81,6 +84,9 @@ struct BatchHeader: Hashable, Sendable {
       return "unknown batch flags \(header.flags)"
     }
     if header.recordCount == 0 { return "batch has no records" }
+    if header.baseSequence == 0 || header.baseSequence >= sequenceLimit - UInt64(header.recordCount) {
+      return "batch base sequence \(header.baseSequence) out of range"
+    }
     if header.minTimestamp > header.maxTimestamp { return "batch timestamps out of order" }
     if header.codec == Codec.none && header.bodyLength != header.length - UInt32(size) {
       return "uncompressed batch body length \(header.bodyLength) does not match its length"

@@ -53,7 +53,7 @@ enum IndexFile {
     }
     // Sorted so that the same index always encodes to the same bytes.
     for (name, run) in index.streams.sorted(by: { $0.key < $1.key }) {
-      writer.appendString(name)
+      writer.appendString(name.string)
       writer.appendVarint(run.firstVersion)
       writer.appendVarint(UInt64(run.sequences.count))
       var previous = index.baseSequence
@@ -95,7 +95,9 @@ enum IndexFile {
         index.maxTimestamp = try reader.read(littleEndian: Int64.self)
         let streamCount = Int(try reader.read(littleEndian: UInt32.self))
         try reader.skip(4)
-        guard entryCount <= reader.remaining / 24, index.nextSequence >= segmentBase else {
+        guard entryCount <= reader.remaining / 24, index.nextSequence >= segmentBase,
+          index.nextSequence < BatchHeader.sequenceLimit
+        else {
           throw .invalid("index counts out of range")
         }
         index.entries.reserveCapacity(entryCount)
@@ -111,6 +113,9 @@ enum IndexFile {
           let name = try reader.readString()
           let firstVersion = try reader.readVarint()
           let count = try reader.readLength(limit: reader.remaining)
+          guard firstVersion >= 1, firstVersion < BatchHeader.sequenceLimit - UInt64(count) else {
+            throw .invalid("stream version out of range")
+          }
           var sequences: [UInt64] = []
           sequences.reserveCapacity(count)
           var previous = segmentBase
@@ -120,7 +125,7 @@ enum IndexFile {
             sequences.append(next)
             previous = next
           }
-          index.streams[name] = StreamRun(firstVersion: firstVersion, sequences: sequences)
+          index.streams[ExactName(name)] = StreamRun(firstVersion: firstVersion, sequences: sequences)
         }
         guard reader.isAtEnd else { throw .invalid("index has trailing bytes") }
         return .success(index)

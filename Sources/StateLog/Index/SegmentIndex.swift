@@ -37,7 +37,7 @@ struct SegmentIndex: Hashable, Sendable {
   var lastBatchChecksum: UInt64 = 0
   /// Each stream's run in this segment, kept for the active segment and while
   /// building an index file; empty for sealed segments once loaded.
-  var streams: [String: StreamRun] = [:]
+  var streams: [ExactName: StreamRun] = [:]
 
   init(baseSequence: UInt64) {
     self.baseSequence = baseSequence
@@ -64,7 +64,7 @@ struct SegmentIndex: Hashable, Sendable {
   }
 
   /// Adds one record's stream position to ``streams``.
-  mutating func addPosition(stream: String, version: UInt64, sequence: UInt64) {
+  mutating func addPosition(stream: ExactName, version: UInt64, sequence: UInt64) {
     if streams[stream] == nil {
       streams[stream] = StreamRun(firstVersion: version, sequences: [sequence])
     } else {

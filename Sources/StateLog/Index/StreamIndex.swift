@@ -10,18 +10,18 @@ struct StreamIndex: Sendable {
     var lastVersion: UInt64 { firstVersion + UInt64(sequences.count) - 1 }
   }
 
-  private(set) var streams: [String: Positions] = [:]
+  private(set) var streams: [ExactName: Positions] = [:]
 
   /// The stream's last version, or 0 if it has no events.
-  func lastVersion(of stream: String) -> UInt64 {
+  func lastVersion(of stream: ExactName) -> UInt64 {
     streams[stream]?.lastVersion ?? 0
   }
 
-  func positions(of stream: String) -> Positions? {
+  func positions(of stream: ExactName) -> Positions? {
     streams[stream]
   }
 
-  mutating func append(stream: String, version: UInt64, sequence: UInt64) {
+  mutating func append(stream: ExactName, version: UInt64, sequence: UInt64) {
     if streams[stream] == nil {
       streams[stream] = Positions(firstVersion: version, sequences: [sequence])
     } else {
@@ -32,11 +32,11 @@ struct StreamIndex: Sendable {
   /// Adds one segment's runs; a run must continue its stream without a gap.
   ///
   /// - Returns: A description of the first gap found, or `nil`.
-  mutating func merge(_ runs: [String: StreamRun]) -> String? {
+  mutating func merge(_ runs: [ExactName: StreamRun]) -> String? {
     for (stream, run) in runs {
       let expected = lastVersion(of: stream) + 1
       guard run.firstVersion == expected else {
-        return "stream \(stream) jumps from version \(expected - 1) to \(run.firstVersion)"
+        return "stream \(stream.string) jumps from version \(expected - 1) to \(run.firstVersion)"
       }
       if streams[stream] == nil {
         streams[stream] = Positions(firstVersion: run.firstVersion, sequences: run.sequences)

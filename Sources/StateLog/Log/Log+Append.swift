@@ -73,10 +73,11 @@ extension Log {
     timestamps.reserveCapacity(events.count)
     versions.reserveCapacity(events.count)
     positions.reserveCapacity(events.count)
-    var appended: [String: UInt64] = [:]
+    var appended: [ExactName: UInt64] = [:]
     for event in events {
-      let version = (appended[event.stream] ?? state.streams.lastVersion(of: event.stream)) + 1
-      appended[event.stream] = version
+      let name = ExactName(event.stream)
+      let version = (appended[name] ?? state.streams.lastVersion(of: name)) + 1
+      appended[name] = version
       versions.append(version)
       timestamps.append(event.timestamp?.nanosecondsSinceEpoch ?? now)
       positions.append(
@@ -145,10 +146,9 @@ extension Log {
       batchOffset += UInt64(header.length)
     }
     for (index, event) in events.enumerated() {
-      state.streams.append(
-        stream: event.stream, version: versions[index], sequence: positions[index].sequence)
-      active.index.addPosition(
-        stream: event.stream, version: versions[index], sequence: positions[index].sequence)
+      let name = ExactName(event.stream)
+      state.streams.append(stream: name, version: versions[index], sequence: positions[index].sequence)
+      active.index.addPosition(stream: name, version: versions[index], sequence: positions[index].sequence)
     }
     state.segments[state.segments.count - 1] = active
     state.nextSequence = sequence

@@ -13,7 +13,7 @@ extension Log {
   /// The version of the last event in `stream` that readers can see; 0 if none.
   public func lastVersion(of stream: String) -> UInt64 {
     state.withLock { state in
-      guard let positions = state.streams.positions(of: stream) else { return 0 }
+      guard let positions = state.streams.positions(of: ExactName(stream)) else { return 0 }
       let visible = positions.sequences.partitioningIndex { $0 >= state.visibleNextSequence }
       return visible == 0 ? 0 : positions.firstVersion + UInt64(visible) - 1
     }
@@ -21,7 +21,7 @@ extension Log {
 
   /// The ids of every stream with at least one event, sorted.
   public func streamIDs() -> [String] {
-    state.withLock { $0.streams.streams.keys.sorted() }
+    state.withLock { $0.streams.streams.keys.sorted().map(\.string) }
   }
 
   /// Calls `body` with each event from `start` through `end`, in sequence order,
@@ -127,7 +127,7 @@ extension Log {
   ) throws {
     let sequences = try state.withLock { (state) throws(StateLogError) -> [UInt64] in
       if state.isClosed { throw StateLogError(.closed, "log is closed") }
-      guard let positions = state.streams.positions(of: stream) else { return [] }
+      guard let positions = state.streams.positions(of: ExactName(stream)) else { return [] }
       let lower = max(start, positions.firstVersion)
       let upper = min(end, positions.lastVersion)
       guard lower <= upper else { return [] }
@@ -163,7 +163,7 @@ extension Log {
             ) { event in
               guard position < sequences.count else { return false }
               guard event.sequence == sequences[position] else { return true }
-              guard event.stream == stream else {
+              guard event.stream.utf8.elementsEqual(stream.utf8) else {
                 throw StateLogError(
                   .corruption,
                   "stream index points event \(event.sequence) at \(stream) but it is in \(event.stream)",

@@ -83,6 +83,12 @@ struct LogLoader {
           position += 1
           continue
         }
+        if expectedBase == nil && segment.baseSequence != 1 {
+          throw StateLogError(
+            .corruption,
+            "log starts at sequence \(segment.baseSequence); the segments before it are missing",
+            file: name, offset: 16)
+        }
         if let expectedBase, segment.baseSequence != expectedBase {
           throw StateLogError(
             .corruption,
@@ -108,7 +114,7 @@ struct LogLoader {
 
   /// Opens one segment and builds its index; `nil` for a last segment whose
   /// creation was torn before it held any data (a writer removes it).
-  private mutating func openSegment(base: UInt64, isLast: Bool) throws(StateLogError) -> OpenSegment? {
+  mutating func openSegment(base: UInt64, isLast: Bool) throws(StateLogError) -> OpenSegment? {
     let name = SegmentName.segment(base)
     let handle = try io.open(path(name), mode: readOnly ? .readOnly : .readWrite)
     let file = SegmentFile(handle: handle, io: io, name: name)
@@ -142,7 +148,11 @@ struct LogLoader {
     if let footer = try readFooter(handle, size: size) {
       let footerOffset = size - UInt64(SegmentFooter.size)
       var index = loadIndexFile(base: base, handle: handle, dataEnd: footerOffset, sealed: true)
-      if index == nil || index!.nextSequence != footer.lastSequence + 1 {
+      if let loaded = index, loaded.nextSequence != footer.lastSequence + 1 {
+        report.rebuiltIndexes.append(SegmentName.index(base))
+        index = nil
+      }
+      if index == nil {
         let result = try scanner.scan(continuing: empty, limit: footerOffset)
         try checkSealedScan(result, name: name, footer: footer, footerOffset: footerOffset)
         index = result.index
@@ -181,7 +191,7 @@ struct LogLoader {
   ) throws(StateLogError) {
     let committedEnd = result.index.dataEnd
     let stopOffset = problemOffset(result) ?? size
-    if try containsSoundBatch(handle, after: stopOffset, size: size, from: result.index.nextSequence) {
+    if try containsSoundBatch(handle, from: stopOffset, size: size) {
       throw StateLogError(
         .corruption, "unreadable data before intact batches (\(describe(result.stop)))", file: name,
         offset: stopOffset)
@@ -205,23 +215,21 @@ struct LogLoader {
     report.droppedEvents = dropped
   }
 
-  /// Whether any complete, checksum-valid batch starting at a sequence at least
-  /// `sequence` lies after `offset`: if so, the bytes before it are not a torn
-  /// tail but damage in the middle of the data.
-  private func containsSoundBatch(
-    _ handle: FileHandle, after offset: UInt64, size: UInt64, from sequence: UInt64
-  )
+  /// Whether any complete, checksum-valid batch starts at or after `offset`. A
+  /// torn write never leaves one, so if there is one, the bytes at `offset` are
+  /// not a torn tail but damage in the middle of the data, or a batch that does
+  /// not belong there, such as one copied from another segment.
+  private func containsSoundBatch(_ handle: FileHandle, from offset: UInt64, size: UInt64)
     throws(StateLogError) -> Bool
   {
-    guard size > offset + 1 else { return false }
-    let bytes = try io.readBytes(handle, count: Int(size - offset - 1), at: offset + 1)
+    guard size > offset else { return false }
+    let bytes = try io.readBytes(handle, count: Int(size - offset), at: offset)
     return bytes.withUnsafeBytes { raw in
       var position = 0
       while position + BatchHeader.size <= raw.count {
         defer { position += 1 }
         let candidate = UnsafeRawBufferPointer(rebasing: raw[position...])
-        let base = UInt64(littleEndian: candidate.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
-        guard base >= sequence, BatchHeader.problem(in: candidate) == nil else { continue }
+        guard BatchHeader.problem(in: candidate) == nil else { continue }
         let header = BatchHeader(parsing: candidate)
         guard Int(header.length) <= candidate.count else { continue }
         if BatchDecoder.verifyChecksum(of: candidate, header: header) { return true }
@@ -233,10 +241,16 @@ struct LogLoader {
   private func checkSealedScan(
     _ result: SegmentScanner.Result, name: String, footer: SegmentFooter, footerOffset: UInt64
   ) throws(StateLogError) {
-    if case .problem(let offset, let message) = result.stop {
+    switch result.stop {
+    case .problem(let offset, let message):
       throw StateLogError(.corruption, message, file: name, offset: offset)
+    case .footer(let offset):
+      throw StateLogError(
+        .corruption, "footer marker before the end of the segment", file: name, offset: offset)
+    case .end:
+      break
     }
-    guard result.stop == .end || result.stop == .footer(footerOffset), result.incompleteRecords == 0 else {
+    guard result.incompleteRecords == 0 else {
       throw StateLogError(
         .corruption, "sealed segment ends in an incomplete append", file: name, offset: result.index.dataEnd)
     }
@@ -251,7 +265,7 @@ struct LogLoader {
     }
   }
 
-  private func readFooter(_ handle: FileHandle, size: UInt64) throws(StateLogError) -> SegmentFooter? {
+  func readFooter(_ handle: FileHandle, size: UInt64) throws(StateLogError) -> SegmentFooter? {
     guard size >= UInt64(SegmentHeader.size + SegmentFooter.size) else { return nil }
     let bytes = try io.readBytes(handle, count: SegmentFooter.size, at: size - UInt64(SegmentFooter.size))
     return bytes.withUnsafeBytes { SegmentFooter(decoding: $0) }

@@ -40,7 +40,7 @@ struct SegmentScanner {
     // that a torn multi-batch append leaves no trace in the index.
     var pending: [(header: BatchHeader, offset: UInt64)] = []
     var pendingPositions: [(stream: String, version: UInt64, sequence: UInt64)] = []
-    var lastVersions: [String: UInt64] = [:]
+    var lastVersions: [ExactName: UInt64] = [:]
     var expectedSequence = index.nextSequence
     let stop: Stop
     scanning: while true {
@@ -72,7 +72,8 @@ struct SegmentScanner {
         if !header.isContinued {
           for batch in pending { index.add(batch.header, at: batch.offset, interval: indexInterval) }
           for position in pendingPositions {
-            index.addPosition(stream: position.stream, version: position.version, sequence: position.sequence)
+            index.addPosition(
+              stream: ExactName(position.stream), version: position.version, sequence: position.sequence)
           }
           pending.removeAll()
           pendingPositions.removeAll()
@@ -89,7 +90,7 @@ struct SegmentScanner {
   private mutating func verifyRecords(
     _ header: BatchHeader, at offset: UInt64, index: SegmentIndex,
     pending: inout [(stream: String, version: UInt64, sequence: UInt64)],
-    lastVersions: inout [String: UInt64]
+    lastVersions: inout [ExactName: UInt64]
   ) throws(StateLogError) -> String? {
     var decoder = self.decoder
     defer { self.decoder = decoder }
@@ -98,13 +99,18 @@ struct SegmentScanner {
       _ = try reader.withBytes(at: offset, count: Int(header.length)) { bytes in
         try decoder.forEachRecord(in: bytes, header: header, file: reader.name, offset: offset) { event in
           let previous =
-            lastVersions[event.stream]
-            ?? index.streams[event.stream].map { $0.firstVersion + UInt64($0.sequences.count) - 1 }
+            lastVersions[ExactName(event.stream)]
+            ?? index.streams[ExactName(event.stream)].map { $0.firstVersion + UInt64($0.sequences.count) - 1 }
           if let previous, event.streamVersion != previous + 1 {
             gap = "stream \(event.stream) jumps from version \(previous) to \(event.streamVersion)"
             return false
           }
-          lastVersions[event.stream] = event.streamVersion
+          // Checked here rather than on every read: recovery and verification
+          // are where bytes that passed a checksum but break the format surface.
+          try NewEvent.validateName(event.stream, what: "stream id")
+          try NewEvent.validateName(event.type, what: "event type")
+          _ = try event.metadata()
+          lastVersions[ExactName(event.stream)] = event.streamVersion
           pending.append((event.stream, event.streamVersion, event.sequence))
           return true
         }

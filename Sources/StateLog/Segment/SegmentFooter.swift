@@ -44,7 +44,8 @@ struct SegmentFooter: Hashable, Sendable {
       T(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: T.self))
     }
     guard field(0, UInt32.self) == Self.marker, Array(bytes[4..<8]) == Self.magic,
-      field(48, UInt64.self) == Checksum.xxh3(UnsafeRawBufferPointer(rebasing: bytes[0..<48]))
+      field(48, UInt64.self) == Checksum.xxh3(UnsafeRawBufferPointer(rebasing: bytes[0..<48])),
+      field(8, UInt64.self) < BatchHeader.sequenceLimit
     else { return nil }
     lastSequence = field(8, UInt64.self)
     recordCount = field(16, UInt64.self)

@@ -68,6 +68,16 @@ struct SegmentHeader: Hashable, Sendable {
           + "this StateLog reads format version \(Self.readableVersion)",
         file: file, offset: 8)
     }
+    guard fields.0 >= 1, fields.1 >= 1, fields.1 <= fields.0 else {
+      throw StateLogError(
+        .corruption, "segment header has format version \(fields.0) and reader version \(fields.1)",
+        file: file,
+        offset: 8)
+    }
+    guard fields.2 >= 1, fields.2 < BatchHeader.sequenceLimit else {
+      throw StateLogError(
+        .corruption, "segment base sequence \(fields.2) out of range", file: file, offset: 16)
+    }
     formatVersion = fields.0
     minimumReaderVersion = fields.1
     baseSequence = fields.2

@@ -47,6 +47,37 @@ struct LockTests {
     #expect(later.lastSequence == 110)
   }
 
+  @Test("refresh follows a writer across segment rolls and ignores a batch still being written")
+  func refreshFollowsWriter() throws {
+    let directory = TemporaryDirectory("refresh")
+    var factory = EventFactory(seed: 12)
+    let writer = try Log.open(at: directory.path, options: .testing(segmentSize: 4096))
+    let reader = try Log.openReadOnly(at: directory.path, options: .testing())
+    #expect(reader.lastSequence == 0)
+    var written: [NewEvent] = []
+    for round in 0..<30 {
+      let events = factory.events(3)
+      try writer.append(events)
+      written += events
+      if round % 7 == 0 {
+        #expect(try reader.refresh() == UInt64(written.count))
+      }
+    }
+    #expect(try reader.refresh() == UInt64(written.count))
+    #expect(Files.list(directory.path).filter { $0.hasSuffix(".seg") }.count > 3)
+    #expect(zip(try reader.events(), written).allSatisfy { $0.matches($1) })
+    for stream in Set(written.map(\.stream)) {
+      #expect(reader.lastVersion(of: stream) == UInt64(written.filter { $0.stream == stream }.count))
+    }
+    #expect(try reader.sequence(atOrBefore: .distantFuture) == UInt64(written.count))
+
+    // Half a batch at the tail: the reader waits for the rest.
+    let active = Files.list(directory.path).filter { $0.hasSuffix(".seg") }.last!
+    let bytes = Files.read(directory.child(active))
+    Files.write(directory.child(active), bytes + Array(bytes[SegmentHeader.size..<SegmentHeader.size + 20]))
+    #expect(try reader.refresh() == UInt64(written.count))
+  }
+
   @Test("opening errors: no directory, not a log, closed log")
   func openingErrors() throws {
     let directory = TemporaryDirectory("errors")

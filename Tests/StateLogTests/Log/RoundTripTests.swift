@@ -4,6 +4,31 @@ import Testing
 
 @Suite("Round trip")
 struct RoundTripTests {
+  @Test("names are exact bytes: canonically equivalent spellings are different streams")
+  func exactNames() throws {
+    let directory = TemporaryDirectory()
+    let composed = "profile/caf\u{E9}"
+    let decomposed = "profile/cafe\u{301}"
+    #expect(composed == decomposed, "Swift compares these as equal strings")
+    let log = try Log.open(at: directory.path, options: .testing())
+    try log.append([
+      NewEvent(stream: composed, type: "t", payload: [1]),
+      NewEvent(stream: decomposed, type: "t", payload: [2]),
+      NewEvent(stream: composed, type: "t", payload: [3]),
+    ])
+    try log.close()
+    let reopened = try Log.open(at: directory.path, options: .testing())
+    #expect(reopened.streamIDs().count == 2)
+    #expect(reopened.lastVersion(of: composed) == 2)
+    #expect(reopened.lastVersion(of: decomposed) == 1)
+    let second = try reopened.events(inStream: decomposed)
+    #expect(second.map(\.payload) == [[2]])
+    #expect(second.allSatisfy { Array($0.stream.utf8) == Array(decomposed.utf8) })
+    #expect(
+      try reopened.events().map { Array($0.stream.utf8) }
+        == [composed, decomposed, composed].map { Array($0.utf8) })
+  }
+
   @Test(
     "events written across segment rolls read back identically by sequence, stream and time",
     arguments: [LogOptions.Compression.lz4, .none])

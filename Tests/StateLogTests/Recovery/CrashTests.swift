@@ -53,6 +53,40 @@ struct CrashTests {
     return result.closureResult
   }
 
+  @Test("a read-only reader in this process follows a writer process, and a second writer is refused")
+  func readerBesideWriterProcess() async throws {
+    let directory = TemporaryDirectory("live")
+    let path = directory.child("log")
+    let result = try await run(
+      .path(FilePath(Self.writerPath)), arguments: [path], input: .none, output: .sequence, error: .discarded
+    ) { execution -> (checked: Int, locked: StateLogError?) in
+      var reader: Log?
+      var checked = 0
+      var locked: StateLogError?
+      for try await line in execution.standardOutput.strings() {
+        let text = line.filter { !$0.isNewline }
+        guard text.hasPrefix("ack "), let acknowledged = UInt64(text.dropFirst(4)) else { continue }
+        if reader == nil {
+          reader = try Log.openReadOnly(at: path)
+          do { _ = try Log.open(at: path) } catch let error as StateLogError { locked = error }
+        }
+        let visible = try reader!.refresh()
+        #expect(visible >= acknowledged, "reader sees \(visible), writer acknowledged \(acknowledged)")
+        let last = try reader!.event(at: visible)
+        #expect(Array(last.payload) == Self.expectedPayload(visible))
+        checked += 1
+        if checked == 200 {
+          try execution.send(signal: .kill)
+          break
+        }
+      }
+      return (checked, locked)
+    }
+    #expect(result.closureResult.checked == 200)
+    #expect(result.closureResult.locked?.code == .locked)
+    #expect(result.closureResult.locked?.pid == result.processIdentifier.value)
+  }
+
   @Test("a writer killed with SIGKILL 50 times loses no acknowledged append")
   func sigkillLoop() async throws {
     #expect(access(Self.writerPath, X_OK) == 0, "crash writer not built at \(Self.writerPath)")

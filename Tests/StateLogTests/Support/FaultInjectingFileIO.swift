@@ -26,6 +26,13 @@ final class FaultInjectingFileIO: FileIO {
   }
 
   private let base = POSIXFileIO()
+  private let synchronizeHook = Mutex<(@Sendable () -> Void)?>(nil)
+
+  /// Runs `hook` before every fsync of a file, for tests that need to hold one
+  /// back while other threads work.
+  func beforeSynchronize(_ hook: @escaping @Sendable () -> Void) {
+    synchronizeHook.withLock { $0 = hook }
+  }
   private let state = Mutex<(rules: [Rule], counts: [Operation: Int], injected: Int)>(([], [:], 0))
 
   /// Fails the `after`+1-th call of `operation` (counting from now) with `fault`.
@@ -91,6 +98,7 @@ final class FaultInjectingFileIO: FileIO {
 
   func synchronize(_ file: StateLog.FileHandle) throws(StateLogError) {
     _ = try check(.synchronize, path: file.path)
+    synchronizeHook.withLock { $0 }?()
     try base.synchronize(file)
   }
 

@@ -1,0 +1,27 @@
+/// A stream id or event type name that compares and hashes by its UTF-8 bytes.
+///
+/// Swift's `String` equality is Unicode canonical equivalence, so `"é"` written
+/// precomposed and decomposed are equal strings with different bytes. The log
+/// stores bytes, and a reader in another language compares bytes, so inside the
+/// engine names are keyed by their exact bytes: two spellings are two streams.
+struct ExactName: Hashable, Sendable, Comparable {
+  let string: String
+
+  init(_ string: String) {
+    self.string = string
+  }
+
+  static func == (lhs: ExactName, rhs: ExactName) -> Bool {
+    lhs.string.utf8.elementsEqual(rhs.string.utf8)
+  }
+
+  func hash(into hasher: inout Hasher) {
+    var string = string
+    string.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
+  }
+
+  /// Byte order, which is also the order of code points.
+  static func < (lhs: ExactName, rhs: ExactName) -> Bool {
+    lhs.string.utf8.lexicographicallyPrecedes(rhs.string.utf8)
+  }
+}
