@@ -5,9 +5,11 @@
 /// differ in what survives a crash of the *machine* (power loss, kernel panic).
 public enum Durability: Hashable, Sendable {
   /// Appends return once written to the page cache. Data is made durable only
-  /// when a segment rolls and on ``Log/close()``; a power loss may lose any
-  /// appends since then (never a prefix: what is recovered is still a prefix of
-  /// what was written).
+  /// when a segment rolls, on ``Log/synchronize()`` and on ``Log/close()``; a
+  /// power loss may lose any appends since then. What survives is a prefix of
+  /// what was written, unless the disk kept later pages but lost earlier ones:
+  /// then opening reports corruption at the first lost byte rather than guess,
+  /// and ``LogOptions/salvage`` keeps the prefix and moves the rest aside.
   case buffered
   /// Each append returns only after `fdatasync` of its bytes (and an fsync of
   /// the directory when it created a segment): an acknowledged append survives

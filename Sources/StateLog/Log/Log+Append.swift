@@ -18,9 +18,10 @@ extension Log {
   ///   fsync fails, after which the log refuses appends with
   ///   ``StateLogError/Code/failed`` until it is reopened. Nothing of a failed
   ///   append is acknowledged; reopening keeps or drops it whole.
-  /// - Complexity: O(total bytes of `events`), one `pwrite`, and at most one
-  ///   fsync (shared between concurrent appenders in
-  ///   ``Durability/groupCommit``).
+  /// - Complexity: O(total bytes of `events`), one `pwrite`, and in a durable
+  ///   mode one fsync (shared between concurrent appenders in
+  ///   ``Durability/groupCommit``); an append that rolls the segment also syncs
+  ///   the sealed segment, the new one and the directory.
   @discardableResult
   public func append(_ events: [NewEvent]) throws -> AppendResult {
     guard !isReadOnly else { throw StateLogError(.readOnly, "cannot append to a log opened read-only") }
@@ -156,6 +157,16 @@ extension Log {
       state.visibleNextSequence = sequence
     }
     return AppendResult(positions: positions)
+  }
+
+  /// Seals the active segment now and starts a new one, if it holds any events.
+  ///
+  /// - Throws: ``StateLogError`` as ``append(_:)`` does for a failed write or fsync.
+  func rollSegment() throws(StateLogError) {
+    try state.withLock { (state) throws(StateLogError) in
+      try state.checkWritable()
+      if !state.segments[state.segments.count - 1].index.isEmpty { try roll(&state) }
+    }
   }
 
   /// Seals the active segment and starts a new one (format-spec.md, "Segments").

@@ -4,8 +4,8 @@ extension Log {
     state.withLock { $0.visibleNextSequence - 1 }
   }
 
-  /// The sequence number of the first event in the log (1 unless retention
-  /// removed older segments); greater than ``lastSequence`` when the log is empty.
+  /// The sequence number of the first event in the log; greater than
+  /// ``lastSequence`` when the log is empty.
   public var firstSequence: UInt64 {
     state.withLock { $0.segments.first?.baseSequence ?? $0.nextSequence }
   }
