@@ -33,7 +33,8 @@ struct FormatSpecExampleTests {
     try log.append([
       NewEvent(
         stream: "conversation/c1", type: "conversation.started",
-        id: EventID("6ba7b810-9dad-41d1-80b4-00c04fd430c8")!, timestamp: Timestamp(nanosecondsSinceEpoch: start),
+        id: EventID("6ba7b810-9dad-41d1-80b4-00c04fd430c8")!,
+        timestamp: Timestamp(nanosecondsSinceEpoch: start),
         payload: Array(#"{"agent":"planner"}"#.utf8)),
       NewEvent(
         stream: "conversation/c1", type: "conversation.message_added",
@@ -61,7 +62,9 @@ struct FormatSpecExampleTests {
     var dump = ExampleDump()
     // Each segment, then its index.
     let names = Files.list(directory.path).filter { $0.hasSuffix(".seg") || $0.hasSuffix(".idx") }
-      .sorted { ($0.prefix(20), $0.hasSuffix(".idx") ? 1 : 0) < ($1.prefix(20), $1.hasSuffix(".idx") ? 1 : 0) }
+      .sorted {
+        ($0.prefix(20), $0.hasSuffix(".idx") ? 1 : 0) < ($1.prefix(20), $1.hasSuffix(".idx") ? 1 : 0)
+      }
     for name in names {
       let bytes = Files.read(directory.child(name))
       dump.title("\(name) (\(bytes.count) bytes)")
