@@ -1,4 +1,5 @@
 import Dispatch
+import Logging
 import Synchronization
 
 /// A segmented, checksummed, append-only event log in one directory.
@@ -96,6 +97,7 @@ public final class Log: Sendable {
           previousMaximum: state.segments.last?.maximumTimestampThrough ?? .min))
     }
     self.recoveryReport = loader.report
+    Self.log(loader.report, directory: directory, to: options.logger ?? Logger.current)
     self.state = Mutex(state)
     self.lock = Mutex(lockFile)
     self.coordinator =
@@ -132,6 +134,31 @@ public final class Log: Sendable {
           directory + "/" + SegmentName.index(active.baseSequence), IndexFile.encode(active.index),
           durable: false)
       }
+    }
+  }
+
+  /// Reports what recovery did: once per open, so a warning cannot flood a log.
+  private static func log(_ report: RecoveryReport, directory: String, to logger: Logger) {
+    let metadata: Logger.Metadata = ["statelog.directory": "\(directory)"]
+    if let file = report.truncatedFile, let offset = report.truncatedAt {
+      logger.warning(
+        "truncated a torn tail",
+        metadata: metadata.merging(
+          [
+            "statelog.file": "\(file)", "statelog.offset": "\(offset)",
+            "statelog.bytes": "\(report.truncatedBytes)",
+            "statelog.events": "\(report.droppedEvents)",
+          ], uniquingKeysWith: { $1 }))
+    }
+    for file in report.movedAside {
+      logger.warning(
+        "moved unreadable data aside", metadata: metadata.merging(["statelog.file": "\(file)"]) { $1 })
+    }
+    for file in report.rebuiltIndexes {
+      logger.info("rebuilt index", metadata: metadata.merging(["statelog.file": "\(file)"]) { $1 })
+    }
+    for file in report.removedFiles {
+      logger.info("removed leftover file", metadata: metadata.merging(["statelog.file": "\(file)"]) { $1 })
     }
   }
 

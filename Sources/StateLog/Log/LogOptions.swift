@@ -1,3 +1,5 @@
+public import Logging
+
 /// How to open a log.
 public struct LogOptions: Sendable {
   /// How the body of each batch is compressed.
@@ -28,6 +30,10 @@ public struct LogOptions: Sendable {
   public var salvage: Bool = false
   /// Create the directory and an empty log when none exists. Default `true`.
   public var createIfMissing: Bool = true
+  /// Where the log reports what recovery did (torn tails truncated, indexes
+  /// rebuilt, data moved aside); `nil` uses the task-local `Logger.current` of
+  /// the task that opens the log. The same facts are in ``Log/recoveryReport``.
+  public var logger: Logger?
   /// The clock that timestamps events appended without one. Default: the system's real-time clock.
   public var clock: @Sendable () -> Timestamp = { Timestamp.now() }
 
