@@ -1,3 +1,5 @@
+import Glibc
+
 /// A stream id or event type name that compares and hashes by its UTF-8 bytes.
 ///
 /// Swift's `String` equality is Unicode canonical equivalence, so `"é"` written
@@ -12,7 +14,14 @@ struct ExactName: Hashable, Sendable, Comparable {
   }
 
   static func == (lhs: ExactName, rhs: ExactName) -> Bool {
-    lhs.string.utf8.elementsEqual(rhs.string.utf8)
+    // Native strings are contiguous UTF-8, so this is a length check and a
+    // memcmp; a generic elementsEqual over the UTF-8 view costs far more.
+    guard lhs.string.utf8.count == rhs.string.utf8.count else { return false }
+    var left = lhs.string
+    var right = rhs.string
+    return left.withUTF8 { a in
+      right.withUTF8 { b in a.isEmpty || memcmp(a.baseAddress!, b.baseAddress!, a.count) == 0 }
+    }
   }
 
   func hash(into hasher: inout Hasher) {

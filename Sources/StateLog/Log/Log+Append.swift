@@ -105,12 +105,15 @@ extension Log {
     ranges.append(start..<events.count)
     estimatedSize += ranges.count * BatchHeader.size
 
-    var active = state.segments[state.segments.count - 1]
-    if !active.index.isEmpty
-      && active.index.dataEnd + UInt64(estimatedSize + SegmentFooter.size) > UInt64(options.segmentSize)
+    // The active segment is changed in place, never copied out: a copy would
+    // share its stream runs and make every append copy them all.
+    var last = state.segments.count - 1
+    if !state.segments[last].index.isEmpty
+      && state.segments[last].index.dataEnd + UInt64(estimatedSize + SegmentFooter.size)
+        > UInt64(options.segmentSize)
     {
       try roll(&state)
-      active = state.segments[state.segments.count - 1]
+      last = state.segments.count - 1
     }
 
     // Encode every batch, then write the whole append with one call.
@@ -125,14 +128,15 @@ extension Log {
       sequence += UInt64(range.count)
       if ranges.count > 1 { state.appendBuffer.append(contentsOf: state.encoder.batch.bytes) }
     }
-    let offset = active.index.dataEnd
+    let file = state.segments[last].file.handle
+    let offset = state.segments[last].index.dataEnd
     do throws(StateLogError) {
       let bytes = ranges.count > 1 ? state.appendBuffer.bytes : state.encoder.batch.bytes
       try StateLogError.typed {
-        try bytes.withUnsafeBytes { try io.writeAll(active.file.handle, $0, at: offset) }
+        try bytes.withUnsafeBytes { try io.writeAll(file, $0, at: offset) }
       }
       if options.durability == .fsyncEveryAppend {
-        try io.synchronize(active.file.handle)
+        try io.synchronize(file)
       }
     } catch {
       state.failure = error
@@ -142,16 +146,17 @@ extension Log {
     // The append is written: publish it to the indexes.
     var batchOffset = offset
     for header in headers {
-      active.index.add(header, at: batchOffset, interval: options.indexInterval)
-      active.maximumTimestampThrough = max(active.maximumTimestampThrough, header.maxTimestamp)
+      state.segments[last].index.add(header, at: batchOffset, interval: options.indexInterval)
+      state.segments[last].maximumTimestampThrough = max(
+        state.segments[last].maximumTimestampThrough, header.maxTimestamp)
       batchOffset += UInt64(header.length)
     }
     for (index, event) in events.enumerated() {
       let name = ExactName(event.stream)
       state.streams.append(stream: name, version: versions[index], sequence: positions[index].sequence)
-      active.index.addPosition(stream: name, version: versions[index], sequence: positions[index].sequence)
+      state.segments[last].index.addPosition(
+        stream: name, version: versions[index], sequence: positions[index].sequence)
     }
-    state.segments[state.segments.count - 1] = active
     state.nextSequence = sequence
     if options.durability != .groupCommit {
       state.visibleNextSequence = sequence

@@ -163,7 +163,7 @@ extension Log {
             ) { event in
               guard position < sequences.count else { return false }
               guard event.sequence == sequences[position] else { return true }
-              guard event.stream.utf8.elementsEqual(stream.utf8) else {
+              guard ExactName(event.stream) == ExactName(stream) else {
                 throw StateLogError(
                   .corruption,
                   "stream index points event \(event.sequence) at \(stream) but it is in \(event.stream)",
