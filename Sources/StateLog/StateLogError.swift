@@ -25,6 +25,8 @@ public struct StateLogError: Error, Sendable, Hashable, CustomStringConvertible 
       case invalidArgument = "invalid argument"
       case payloadTooLarge = "payload too large"
       case sequenceOutOfRange = "sequence out of range"
+      case wrongExpectedVersion = "wrong expected version"
+      case duplicateEventID = "duplicate event id"
     }
     let value: Value
 
@@ -54,6 +56,14 @@ public struct StateLogError: Error, Sendable, Hashable, CustomStringConvertible 
     public static let payloadTooLarge = Code(value: .payloadTooLarge)
     /// A requested sequence number is not in the log.
     public static let sequenceOutOfRange = Code(value: .sequenceOutOfRange)
+    /// A stream's version is not what the append expected; nothing was written.
+    /// ``StateLogError/stream``, ``StateLogError/expectedVersion`` and
+    /// ``StateLogError/actualVersion`` say which and how.
+    public static let wrongExpectedVersion = Code(value: .wrongExpectedVersion)
+    /// An event id that is already in the log was reused for different content
+    /// or at a different position, or only some events of an append were
+    /// already written; nothing was written.
+    public static let duplicateEventID = Code(value: .duplicateEventID)
 
     public var description: String { value.rawValue }
   }
@@ -70,6 +80,12 @@ public struct StateLogError: Error, Sendable, Hashable, CustomStringConvertible 
   public var errno: Int32?
   /// The process id holding the lock, for ``Code/locked``.
   public var pid: Int32?
+  /// The stream involved, for ``Code/wrongExpectedVersion``.
+  public var stream: String?
+  /// What the append expected, for ``Code/wrongExpectedVersion``.
+  public var expectedVersion: ExpectedVersion?
+  /// The stream's actual last version (0 for no stream), for ``Code/wrongExpectedVersion``.
+  public var actualVersion: UInt64?
 
   init(
     _ code: Code, _ message: String, file: String? = nil, offset: UInt64? = nil,

@@ -22,11 +22,13 @@
 ///     88      entries            entryCount x (offset u64, baseSequence u64, maxTimestampBefore i64)
 ///             streams            streamCount x (name string, firstVersion varint, count varint,
 ///                                count x sequence delta varint)
+///             ids                (nextSequence - segmentBase) x 16-byte event id, in sequence order
 ///      n    8 checksum           u64  XXH3-64 of bytes [0, n)
 /// ```
 enum IndexFile {
   static let magic: [UInt8] = Array("SLOGIDX\0".utf8)
-  static let formatVersion: UInt16 = 1
+  /// Version 2 added the id section (format-spec.md, "Index files").
+  static let formatVersion: UInt16 = 2
   static let headerSize = 88
 
   static func encode(_ index: SegmentIndex) -> [UInt8] {
@@ -62,12 +64,19 @@ enum IndexFile {
         previous = sequence
       }
     }
+    precondition(index.ids.count == Int(index.recordCount), "an index is written only with every id")
+    for id in index.ids { id.encode(into: &writer) }
     writer.append(littleEndian: Checksum.xxh3(writer.bytes, from: 0, to: writer.count))
     return writer.bytes
   }
 
   /// Decodes an index file, or returns why it cannot be used.
-  static func decode(_ bytes: [UInt8], segmentBase: UInt64) -> Result<SegmentIndex, DecodingFailure> {
+  ///
+  /// - Parameter includeIDs: Whether to keep the id section; sealed segments
+  ///   skip it unless the log needs their ids for retry detection.
+  static func decode(_ bytes: [UInt8], segmentBase: UInt64, includeIDs: Bool)
+    -> Result<SegmentIndex, DecodingFailure>
+  {
     guard bytes.count >= headerSize + 8 else { return .failure(.truncated) }
     let stored = bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: bytes.count - 8, as: UInt64.self) }
     guard UInt64(littleEndian: stored) == Checksum.xxh3(bytes, from: 0, to: bytes.count - 8) else {
@@ -127,7 +136,15 @@ enum IndexFile {
           }
           index.streams[ExactName(name)] = StreamRun(firstVersion: firstVersion, sequences: sequences)
         }
-        guard reader.isAtEnd else { throw .invalid("index has trailing bytes") }
+        let count = index.nextSequence - segmentBase
+        guard count <= UInt64(reader.remaining / 16), reader.remaining == Int(count) * 16 else {
+          throw .invalid("index id section has the wrong length")
+        }
+        let recordCount = Int(count)
+        if includeIDs {
+          index.ids.reserveCapacity(recordCount)
+          for _ in 0..<recordCount { index.ids.append(try EventID(decoding: &reader)) }
+        }
         return .success(index)
       } catch {
         return .failure(error)

@@ -38,6 +38,8 @@ struct SegmentIndex: Hashable, Sendable {
   /// Each stream's run in this segment, kept for the active segment and while
   /// building an index file; empty for sealed segments once loaded.
   var streams: [ExactName: StreamRun] = [:]
+  /// Every record's event id in sequence order, kept like ``streams``.
+  var ids: [EventID] = []
 
   init(baseSequence: UInt64) {
     self.baseSequence = baseSequence
@@ -63,8 +65,9 @@ struct SegmentIndex: Hashable, Sendable {
     lastBatchChecksum = header.checksum
   }
 
-  /// Adds one record's stream position to ``streams``.
-  mutating func addPosition(stream: ExactName, version: UInt64, sequence: UInt64) {
+  /// Adds one record's stream position and id to ``streams`` and ``ids``.
+  mutating func addPosition(stream: ExactName, version: UInt64, sequence: UInt64, id: EventID) {
+    ids.append(id)
     if streams[stream] == nil {
       streams[stream] = StreamRun(firstVersion: version, sequences: [sequence])
     } else {

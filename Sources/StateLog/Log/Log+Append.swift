@@ -1,5 +1,6 @@
 extension Log {
-  /// Appends events, to one stream or several, as one atomic unit.
+  /// Appends events, to one stream or several, as one atomic unit, if every
+  /// stream is at the version the caller expects.
   ///
   /// The log assigns each event the next global sequence number and the next
   /// version of its stream, in the order given. Events without a timestamp get
@@ -9,10 +10,30 @@ extension Log {
   /// log or none. The call returns when the append is as durable as
   /// ``LogOptions/durability`` promises.
   ///
-  /// - Parameter events: The events to append; at least one.
+  /// **Expected versions.** Each entry of `expectations` is checked against its
+  /// stream's last version before anything is written (streams need not be
+  /// among the events: an append to a task can require its conversation to be
+  /// at a version). Of two appends racing with the same expectation, exactly
+  /// one succeeds; the other gets ``StateLogError/Code/wrongExpectedVersion``.
+  ///
+  /// **Retries.** If every event's id was already written, by one earlier
+  /// append of the same events in the same order, with the same streams,
+  /// types, schema versions, metadata and payloads (timestamps are not
+  /// compared), and each expectation holds for the versions the streams had
+  /// before that append, the call writes nothing and returns the original
+  /// positions. Any other reuse of a remembered id throws
+  /// ``StateLogError/Code/duplicateEventID``. Ids are remembered for the last
+  /// ``LogOptions/idempotencyWindow`` events, across reopens.
+  ///
+  /// - Parameters:
+  ///   - events: The events to append; at least one, with distinct ids.
+  ///   - expectations: The version each listed stream must be at; streams not
+  ///     listed are appended to at any version.
   /// - Returns: The position of each event, in the order given.
-  /// - Throws: ``StateLogError``: ``StateLogError/Code/invalidArgument`` for an
-  ///   empty append or a malformed stream id or type,
+  /// - Throws: ``StateLogError``: ``StateLogError/Code/wrongExpectedVersion`` (with
+  ///   the stream, the expectation and the actual version),
+  ///   ``StateLogError/Code/duplicateEventID``, ``StateLogError/Code/invalidArgument``
+  ///   for an empty append, repeated ids or a malformed stream id or type,
   ///   ``StateLogError/Code/payloadTooLarge``, ``StateLogError/Code/readOnly``,
   ///   ``StateLogError/Code/closed``; ``StateLogError/Code/ioFailure`` if a write or
   ///   fsync fails, after which the log refuses appends with
@@ -23,20 +44,102 @@ extension Log {
   ///   ``Durability/groupCommit``); an append that rolls the segment also syncs
   ///   the sealed segment, the new one and the directory.
   @discardableResult
-  public func append(_ events: [NewEvent]) throws -> AppendResult {
+  public func append(_ events: [NewEvent], expecting expectations: [String: ExpectedVersion] = [:]) throws
+    -> AppendResult
+  {
     guard !isReadOnly else { throw StateLogError(.readOnly, "cannot append to a log opened read-only") }
     guard !events.isEmpty else { throw StateLogError(.invalidArgument, "an append needs at least one event") }
     for event in events { try event.validate(maximumPayloadSize: options.maximumPayloadSize) }
-    let now = options.clock().nanosecondsSinceEpoch
-    let result = try state.withLock { (state) throws(StateLogError) in
-      try write(events, now: now, into: &state)
+    for stream in expectations.keys { try NewEvent.validateName(stream, what: "stream id") }
+    if events.count > 1 && Set(events.map(\.id)).count != events.count {
+      throw StateLogError(.invalidArgument, "an append's events need distinct ids")
     }
+    let now = options.clock().nanosecondsSinceEpoch
+    // Reading the originals of a retry takes the state lock, so retries are
+    // recognised outside it; an append that finds its ids written meanwhile
+    // comes back here once and is answered as a retry.
+    for _ in 0..<2 {
+      if let original = try originalAppend(of: events, expecting: expectations) { return original }
+      let written = try state.withLock { (state) throws(StateLogError) in
+        try write(events, expecting: expectations, now: now, into: &state)
+      }
+      guard let result = written else { continue }
+      if let coordinator {
+        try coordinator.waitUntilDurable(through: result.lastSequence) { () throws(StateLogError) in
+          try synchronizeWritten()
+        }
+      }
+      appendSignal.notify()
+      return result
+    }
+    throw StateLogError(.duplicateEventID, "the append's ids were written concurrently by another append")
+  }
+
+  /// Appends events, all of whose streams must be at the expected version.
+  ///
+  /// Typically the events belong to one stream: `log.append(turn, expecting: .version(4))`.
+  /// The rules are those of the form that takes an expectation per stream.
+  @discardableResult
+  public func append(_ events: [NewEvent], expecting expected: ExpectedVersion) throws -> AppendResult {
+    var expectations: [String: ExpectedVersion] = [:]
+    for event in events { expectations[event.stream] = expected }
+    return try append(events, expecting: expectations)
+  }
+
+  /// The positions of an earlier append that `events` retries, or `nil` if none
+  /// of their ids is remembered.
+  private func originalAppend(of events: [NewEvent], expecting expectations: [String: ExpectedVersion])
+    throws -> AppendResult?
+  {
+    let found = state.withLock { state in events.map { state.eventIDs.sequence(of: $0.id) } }
+    guard found.contains(where: { $0 != nil }) else { return nil }
+    guard let first = found[0], found.allSatisfy({ $0 != nil }) else {
+      let known = zip(events, found).first { $0.1 != nil }!
+      throw StateLogError(
+        .duplicateEventID,
+        "event id \(known.0.id) is already at sequence \(known.1!) but other events of this append are new")
+    }
+    guard found.enumerated().allSatisfy({ $0.element == first + UInt64($0.offset) }) else {
+      throw StateLogError(
+        .duplicateEventID,
+        "the append's event ids were written, but not together in this order (first at \(first))")
+    }
+    let last = first + UInt64(events.count) - 1
+    // The original may still be waiting for its fsync: a retry answers only
+    // once the original is as durable as the mode promises.
     if let coordinator {
-      try coordinator.waitUntilDurable(through: result.lastSequence) { () throws(StateLogError) in
-        try synchronizeWritten()
+      try coordinator.waitUntilDurable(through: last) { () throws(StateLogError) in try synchronizeWritten() }
+    }
+    let originals = try self.events(from: first, through: last)
+    guard originals.count == events.count else {
+      throw StateLogError(
+        .duplicateEventID, "the append's event ids are at sequences \(first)...\(last), not all readable")
+    }
+    var versionsBefore: [ExactName: UInt64] = [:]
+    for (event, original) in zip(events, originals) {
+      guard ExactName(event.stream) == ExactName(original.stream),
+        ExactName(event.type) == ExactName(original.type),
+        event.schemaVersion == original.schemaVersion, event.payload == original.payload,
+        event.metadata == original.metadata
+      else {
+        throw StateLogError(
+          .duplicateEventID,
+          "event id \(event.id) was written at sequence \(original.sequence) with different content")
+      }
+      if versionsBefore[ExactName(original.stream)] == nil {
+        versionsBefore[ExactName(original.stream)] = original.streamVersion - 1
       }
     }
-    return result
+    for (stream, expectation) in expectations {
+      let before = versionsBefore[ExactName(stream)] ?? 0
+      guard versionsBefore[ExactName(stream)] != nil, expectation.isSatisfied(by: before) else {
+        throw StateLogError(
+          .duplicateEventID,
+          "the append's events were written at sequence \(first), where stream \(stream) was not at \(expectation)"
+        )
+      }
+    }
+    return AppendResult(positions: originals.map(\.position))
   }
 
   /// Makes every append so far durable, whatever the durability mode.
@@ -64,10 +167,26 @@ extension Log {
     return through
   }
 
-  private func write(_ events: [NewEvent], now: Int64, into state: inout LogState) throws(StateLogError)
-    -> AppendResult
-  {
+  /// Writes an append under the state lock; `nil` if some of its ids were
+  /// written since ``originalAppend(of:expecting:)`` looked.
+  private func write(
+    _ events: [NewEvent], expecting expectations: [String: ExpectedVersion], now: Int64,
+    into state: inout LogState
+  ) throws(StateLogError) -> AppendResult? {
     try state.checkWritable()
+    if events.contains(where: { state.eventIDs.sequence(of: $0.id) != nil }) { return nil }
+    for (stream, expectation) in expectations {
+      let actual = state.streams.lastVersion(of: ExactName(stream))
+      guard expectation.isSatisfied(by: actual) else {
+        var error = StateLogError(
+          .wrongExpectedVersion,
+          "stream \(stream) is at version \(actual), the append expected \(expectation)")
+        error.stream = stream
+        error.expectedVersion = expectation
+        error.actualVersion = actual
+        throw error
+      }
+    }
     var timestamps: [Int64] = []
     var versions: [UInt64] = []
     var positions: [EventPosition] = []
@@ -155,7 +274,8 @@ extension Log {
       let name = ExactName(event.stream)
       state.streams.append(stream: name, version: versions[index], sequence: positions[index].sequence)
       state.segments[last].index.addPosition(
-        stream: name, version: versions[index], sequence: positions[index].sequence)
+        stream: name, version: versions[index], sequence: positions[index].sequence, id: event.id)
+      state.eventIDs.record(event.id, sequence: positions[index].sequence)
     }
     state.nextSequence = sequence
     if options.durability != .groupCommit {
@@ -197,6 +317,7 @@ extension Log {
         durable: false)
       sealed.isSealed = true
       sealed.index.streams = [:]
+      sealed.index.ids = []
       state.segments[state.segments.count - 1] = sealed
       state.segments.append(
         try Self.createSegment(

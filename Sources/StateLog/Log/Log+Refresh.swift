@@ -44,6 +44,7 @@ extension Log {
     }
     segment.index = result.index
     segment.index.streams = [:]
+    segment.index.ids = []
     segment.maximumTimestampThrough = max(segment.maximumTimestampThrough, result.index.maxTimestamp)
     if case .footer(let offset) = result.stop, result.incompleteRecords == 0,
       offset + UInt64(SegmentFooter.size) == size,
@@ -79,6 +80,7 @@ extension Log {
         throw StateLogError(.corruption, gap, file: segment.name)
       }
       segment.index.streams = [:]
+      segment.index.ids = []
       segment.maximumTimestampThrough = max(
         state.segments.last?.maximumTimestampThrough ?? .min, segment.index.maxTimestamp)
       state.segments.append(segment)

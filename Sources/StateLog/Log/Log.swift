@@ -37,6 +37,8 @@ public final class Log: Sendable {
   let lock: Mutex<LockFile?>
   let coordinator: SyncCoordinator?
   let periodicSync: Mutex<PeriodicSync?>
+  /// Wakes subscriptions when appends become visible.
+  let appendSignal = AppendSignal()
 
   var io: any FileIO { options.fileIO }
 
@@ -89,7 +91,12 @@ public final class Log: Sendable {
     }
     var loader = LogLoader(directory: directory, options: options, readOnly: readOnly)
     let loaded = try loader.load()
-    var state = LogState(loaded: loaded)
+    // Only a writer needs the ids of recent events, to recognise retries.
+    let eventIDs = readOnly ? EventIDIndex(window: 0) : try loader.eventIDs(in: loaded.segments)
+    var state = LogState(loaded: loaded, eventIDs: eventIDs)
+    for position in state.segments.indices where state.segments[position].isSealed || readOnly {
+      state.segments[position].index.ids = []
+    }
     if !readOnly && (state.segments.last?.isSealed ?? true) {
       state.segments.append(
         try Self.createSegment(
@@ -122,7 +129,11 @@ public final class Log: Sendable {
   ///   final fsync fails; the log is closed regardless.
   public func close() throws {
     periodicSync.withLock { $0 = nil }
-    defer { lock.withLock { $0 = nil } }
+    defer {
+      lock.withLock { $0 = nil }
+      // Subscriptions waiting for appends wake up, find the log closed and end.
+      appendSignal.notify()
+    }
     try state.withLock { (state) throws(StateLogError) in
       guard !state.isClosed else { return }
       state.isClosed = true
@@ -212,13 +223,15 @@ struct LogState: Sendable {
   /// Readers see sequences below this: written and, in a mode that syncs every
   /// append, durable.
   var visibleNextSequence: UInt64
+  var eventIDs: EventIDIndex
   var encoder = BatchEncoder()
   var appendBuffer = ByteWriter()
   /// Set by the first failed write or fsync; appends throw it from then on.
   var failure: StateLogError?
   var isClosed = false
 
-  init(loaded: LogLoader.Loaded) {
+  init(loaded: LogLoader.Loaded, eventIDs: EventIDIndex) {
+    self.eventIDs = eventIDs
     segments = loaded.segments
     streams = loaded.streams
     nextSequence = loaded.nextSequence

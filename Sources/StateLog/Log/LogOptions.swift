@@ -25,6 +25,10 @@ public struct LogOptions: Sendable {
   /// An append whose records exceed this many bytes is written as several batches
   /// (still atomically). Default 1 MiB.
   public var maximumBatchSize: Int = 1 << 20
+  /// How many of the most recent events' ids the log remembers to recognise a
+  /// retried append (``Log/append(_:expecting:)``). Default 100,000; 0 turns
+  /// retry detection off. Costs about 50 bytes of memory per event.
+  public var idempotencyWindow: Int = 100_000
   /// Whether opening may move unreadable data aside instead of failing
   /// (format-spec.md, "Recovery"). Default `false`.
   public var salvage: Bool = false
@@ -45,6 +49,10 @@ public struct LogOptions: Sendable {
   func validate() throws(StateLogError) {
     guard segmentSize >= 4096 else {
       throw StateLogError(.invalidArgument, "segment size must be at least 4096 bytes, got \(segmentSize)")
+    }
+    guard idempotencyWindow >= 0 else {
+      throw StateLogError(
+        .invalidArgument, "idempotency window must not be negative, got \(idempotencyWindow)")
     }
     guard indexInterval >= 1 else {
       throw StateLogError(.invalidArgument, "index interval must be positive, got \(indexInterval)")

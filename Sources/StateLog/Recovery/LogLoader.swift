@@ -185,6 +185,43 @@ struct LogLoader {
       maximumTimestampThrough: .min)
   }
 
+  /// The ids of the last ``LogOptions/idempotencyWindow`` events, from the
+  /// newest segments' index files (or their batches, where an index file
+  /// cannot be used).
+  func eventIDs(in segments: [OpenSegment]) throws(StateLogError) -> EventIDIndex {
+    var memory = EventIDIndex(window: options.idempotencyWindow)
+    var needed = options.idempotencyWindow
+    var chunks: [(first: UInt64, ids: ArraySlice<EventID>)] = []
+    for segment in segments.reversed() where needed > 0 {
+      var ids = segment.index.ids
+      if ids.count != Int(segment.index.recordCount) { ids = try readIDs(of: segment) }
+      let newest = ids.suffix(needed)
+      chunks.append((segment.index.nextSequence - UInt64(newest.count), newest))
+      needed -= newest.count
+    }
+    for chunk in chunks.reversed() {
+      for (offset, id) in chunk.ids.enumerated() { memory.record(id, sequence: chunk.first + UInt64(offset)) }
+    }
+    return memory
+  }
+
+  private func readIDs(of segment: OpenSegment) throws(StateLogError) -> [EventID] {
+    let handle = segment.file.handle
+    if let index = try? readIndexFile(
+      name: SegmentName.index(segment.baseSequence), base: segment.baseSequence, handle: handle,
+      dataEnd: segment.index.dataEnd, includeIDs: true),
+      index.nextSequence == segment.index.nextSequence
+    {
+      return index.ids
+    }
+    var scanner = SegmentScanner(
+      reader: BatchReader(io: io, file: handle, name: segment.name), indexInterval: options.indexInterval)
+    return try scanner.scan(
+      continuing: SegmentIndex(baseSequence: segment.baseSequence), limit: segment.index.dataEnd
+    )
+    .index.ids
+  }
+
   /// Decides what the bytes after the last complete append of the active segment are.
   private mutating func handleTail(
     _ result: SegmentScanner.Result, name: String, handle: FileHandle, size: UInt64
@@ -281,7 +318,10 @@ struct LogLoader {
       if sealed { report.rebuiltIndexes.append(name) }
       return nil
     }
-    guard let index = try? readIndexFile(name: name, base: base, handle: handle, dataEnd: dataEnd) else {
+    guard
+      let index = try? readIndexFile(
+        name: name, base: base, handle: handle, dataEnd: dataEnd, includeIDs: !sealed)
+    else {
       report.rebuiltIndexes.append(name)
       // A sealed segment's index is rewritten once rebuilt; the active one's is
       // rewritten at the next clean close, and until then must not linger.
@@ -291,7 +331,9 @@ struct LogLoader {
     return index
   }
 
-  private func readIndexFile(name: String, base: UInt64, handle: FileHandle, dataEnd: UInt64?)
+  private func readIndexFile(
+    name: String, base: UInt64, handle: FileHandle, dataEnd: UInt64?, includeIDs: Bool
+  )
     throws -> SegmentIndex?
   {
     let file = try io.open(path(name), mode: .readOnly)
@@ -299,7 +341,9 @@ struct LogLoader {
     let size = try io.size(of: file)
     guard size <= 1 << 31 else { return nil }
     let bytes = try io.readBytes(file, count: Int(size), at: 0)
-    guard case .success(let index) = IndexFile.decode(bytes, segmentBase: base) else { return nil }
+    guard case .success(let index) = IndexFile.decode(bytes, segmentBase: base, includeIDs: includeIDs) else {
+      return nil
+    }
     if let dataEnd, index.dataEnd != dataEnd { return nil }
     // The last batch the index covers must be the one in the segment, so that an
     // index left beside a replaced or rewritten segment is not trusted.

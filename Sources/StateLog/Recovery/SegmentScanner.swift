@@ -39,7 +39,7 @@ struct SegmentScanner {
     // Batches of an append that has not yet seen its final batch, held back so
     // that a torn multi-batch append leaves no trace in the index.
     var pending: [(header: BatchHeader, offset: UInt64)] = []
-    var pendingPositions: [(stream: String, version: UInt64, sequence: UInt64)] = []
+    var pendingPositions: [(stream: String, version: UInt64, sequence: UInt64, id: EventID)] = []
     var lastVersions: [ExactName: UInt64] = [:]
     var expectedSequence = index.nextSequence
     let stop: Stop
@@ -73,7 +73,8 @@ struct SegmentScanner {
           for batch in pending { index.add(batch.header, at: batch.offset, interval: indexInterval) }
           for position in pendingPositions {
             index.addPosition(
-              stream: ExactName(position.stream), version: position.version, sequence: position.sequence)
+              stream: ExactName(position.stream), version: position.version, sequence: position.sequence,
+              id: position.id)
           }
           pending.removeAll()
           pendingPositions.removeAll()
@@ -89,7 +90,7 @@ struct SegmentScanner {
   /// continue without a gap; returns the problem found, if any.
   private mutating func verifyRecords(
     _ header: BatchHeader, at offset: UInt64, index: SegmentIndex,
-    pending: inout [(stream: String, version: UInt64, sequence: UInt64)],
+    pending: inout [(stream: String, version: UInt64, sequence: UInt64, id: EventID)],
     lastVersions: inout [ExactName: UInt64]
   ) throws(StateLogError) -> String? {
     var decoder = self.decoder
@@ -111,7 +112,7 @@ struct SegmentScanner {
           try NewEvent.validateName(event.type, what: "event type")
           _ = try event.metadata()
           lastVersions[ExactName(event.stream)] = event.streamVersion
-          pending.append((event.stream, event.streamVersion, event.sequence))
+          pending.append((event.stream, event.streamVersion, event.sequence, event.id))
           return true
         }
       }

@@ -268,7 +268,7 @@ struct ExampleDump {
     field(6, "reserved")
     let base = u64("segmentBase")
     _ = u64("coveredLength")
-    _ = u64("nextSequence")
+    let next = u64("nextSequence")
     _ = u64("lastBatchOffset")
     _ = u64("lastBatchChecksum", hex: true)
     _ = u32("batchCount")
@@ -293,6 +293,14 @@ struct ExampleDump {
         let base = previous
         previous += varint("sequence delta") { " -> sequence \(base + $0)" }
       }
+    }
+    section("event ids")
+    for sequence in base..<next {
+      let id = peek(16)
+      field(
+        16,
+        "id of \(sequence): \(EventID(high: integer(id[0..<8].reversed()), low: integer(id[8..<16].reversed())))"
+      )
     }
     section("checksum")
     _ = u64("XXH3-64 of everything before", hex: true)

@@ -15,6 +15,15 @@ struct CrashTests {
     return Array(String(repeating: unit, count: 1 + Int(sequence % 9)).utf8)
   }
 
+  /// Whether `last` ends one of the writer's appends. Each append starting at
+  /// sequence `n` holds `1 + n % 4` events spread over several streams (see the
+  /// writer), so an append is atomic exactly when recovery ends on one of these.
+  static func isAppendBoundary(_ last: UInt64) -> Bool {
+    var next: UInt64 = 1
+    while next - 1 < last { next += 1 + next % 4 }
+    return next - 1 == last
+  }
+
   /// The crash writer, built beside the test bundle.
   static var writerPath: String {
     var path = CommandLine.arguments[0]
@@ -87,6 +96,30 @@ struct CrashTests {
     #expect(result.closureResult.locked?.pid == result.processIdentifier.value)
   }
 
+  @Test("a read-only subscription in this process follows a writer process", .timeLimit(.minutes(1)))
+  func crossProcessSubscription() async throws {
+    let directory = TemporaryDirectory("tail")
+    let path = directory.child("log")
+    let result = try await run(
+      .path(FilePath(Self.writerPath)), arguments: [path], input: .none, output: .sequence, error: .discarded
+    ) { execution -> [UInt64] in
+      // Wait for the first acknowledgement so the log exists, then tail it.
+      for try await line in execution.standardOutput.strings() where line.hasPrefix("ack ") { break }
+      let reader = try Log.openReadOnly(at: path)
+      var subscription = reader.subscribe(from: 1)
+      subscription.pollInterval = .milliseconds(5)
+      var received: [UInt64] = []
+      for try await event in subscription {
+        #expect(Array(event.payload) == Self.expectedPayload(event.sequence))
+        received.append(event.sequence)
+        if received.count == 2_000 { break }
+      }
+      try execution.send(signal: .kill)
+      return received
+    }
+    #expect(result.closureResult == Array(1...2_000))
+  }
+
   @Test("a writer killed with SIGKILL 50 times loses no acknowledged append")
   func sigkillLoop() async throws {
     #expect(access(Self.writerPath, X_OK) == 0, "crash writer not built at \(Self.writerPath)")
@@ -115,6 +148,7 @@ struct CrashTests {
         return true
       }
       #expect(expected - 1 == log.lastSequence)
+      #expect(Self.isAppendBoundary(log.lastSequence), "round \(round): a multi-stream append was split")
       #expect(try log.verify().isSound)
       try log.close()
     }

@@ -1,0 +1,38 @@
+/// The ids of the most recent events and their sequence numbers, so that a
+/// retried append is recognised (``Log/append(_:expecting:)``).
+///
+/// It remembers the last ``window`` events, rebuilt at open from the index
+/// files' id sections, so the memory survives a restart. A window of 0 turns
+/// retry detection off.
+struct EventIDIndex: Sendable {
+  let window: Int
+  private var positions: [EventID: UInt64] = [:]
+  /// The remembered ids in append order, as a ring once full; `oldest` is the
+  /// ring's start.
+  private var order: [(id: EventID, sequence: UInt64)] = []
+  private var oldest = 0
+
+  init(window: Int) {
+    self.window = window
+    positions.reserveCapacity(min(window, 1 << 16))
+  }
+
+  func sequence(of id: EventID) -> UInt64? {
+    positions[id]
+  }
+
+  mutating func record(_ id: EventID, sequence: UInt64) {
+    guard window > 0 else { return }
+    if order.count < window {
+      order.append((id, sequence))
+    } else {
+      let evicted = order[oldest]
+      // The same id may have been written again later (after it left the
+      // window); only forget the mapping that is being evicted.
+      if positions[evicted.id] == evicted.sequence { positions[evicted.id] = nil }
+      order[oldest] = (id, sequence)
+      oldest = (oldest + 1) % window
+    }
+    positions[id] = sequence
+  }
+}
