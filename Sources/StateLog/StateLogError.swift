@@ -27,6 +27,8 @@ public struct StateLogError: Error, Sendable, Hashable, CustomStringConvertible 
       case sequenceOutOfRange = "sequence out of range"
       case wrongExpectedVersion = "wrong expected version"
       case duplicateEventID = "duplicate event id"
+      case unsupportedSchemaVersion = "unsupported schema version"
+      case malformedPayload = "malformed payload"
     }
     let value: Value
 
@@ -64,6 +66,11 @@ public struct StateLogError: Error, Sendable, Hashable, CustomStringConvertible 
     /// or at a different position, or only some events of an append were
     /// already written; nothing was written.
     public static let duplicateEventID = Code(value: .duplicateEventID)
+    /// An event's schema version is newer than the running code knows, or the
+    /// upcaster chain from it is missing a step or failed.
+    public static let unsupportedSchemaVersion = Code(value: .unsupportedSchemaVersion)
+    /// A payload does not decode with the codec, or not as the requested type.
+    public static let malformedPayload = Code(value: .malformedPayload)
 
     public var description: String { value.rawValue }
   }

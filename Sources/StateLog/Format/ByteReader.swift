@@ -81,8 +81,11 @@ struct ByteReader {
 
   mutating func readString() throws(DecodingFailure) -> String {
     let count = try readLength(limit: remaining)
-    let slice = try readSlice(count: count)
-    guard let string = String(validating: slice, as: UTF8.self) else { throw .malformedString }
+    let bytes = try readSlice(count: count).assumingMemoryBound(to: UInt8.self)
+    // ASCII needs no validation, and the concrete decoding initialiser is far
+    // cheaper than the generic validating one.
+    if bytes.allSatisfy({ $0 < 0x80 }) { return String(decoding: bytes, as: UTF8.self) }
+    guard let string = String(validating: bytes, as: UTF8.self) else { throw .malformedString }
     return string
   }
 

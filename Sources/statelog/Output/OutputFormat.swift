@@ -40,7 +40,9 @@ func jsonObject(_ event: RecordedEvent) -> [String: Any] {
     "schema_version": event.schemaVersion, "time": event.timestamp.description, "id": event.id.description,
   ]
   let payload = Data(event.payload)
-  if let json = try? JSONSerialization.jsonObject(with: payload, options: [.fragmentsAllowed]) {
+  if let value = decodedPayload(event.payload) {
+    object["data"] = foundationObject(value)
+  } else if let json = try? JSONSerialization.jsonObject(with: payload, options: [.fragmentsAllowed]) {
     object["data"] = json
   } else if let text = String(data: payload, encoding: .utf8) {
     object["data_text"] = text
@@ -57,8 +59,28 @@ func jsonObject(_ event: RecordedEvent) -> [String: Any] {
   return object
 }
 
+/// The payload as a value, if it is in the binary payload encoding.
+func decodedPayload(_ payload: [UInt8]) -> JSONValue? {
+  guard payload.first == BinaryPayloadCodec.marker else { return nil }
+  return try? payload.withUnsafeBytes { try BinaryPayloadCodec().decode($0) }
+}
+
+/// A value as the Foundation objects JSONSerialization writes.
+func foundationObject(_ value: JSONValue) -> Any {
+  switch value {
+  case .null: NSNull()
+  case .bool(let flag): flag
+  case .int(let number): number
+  case .double(let number): number
+  case .string(let text): text
+  case .array(let elements): elements.map(foundationObject)
+  case .object(let members): members.mapValues(foundationObject)
+  }
+}
+
 /// A short, one-line summary of an event's payload for text output.
 func summary(_ payload: [UInt8], width: Int = 60) -> String {
-  let text = String(decoding: payload, as: UTF8.self).replacingOccurrences(of: "\n", with: " ")
+  let rendered = decodedPayload(payload)?.description ?? String(decoding: payload, as: UTF8.self)
+  let text = rendered.replacingOccurrences(of: "\n", with: " ")
   return text.count > width ? String(text.prefix(width - 1)) + "…" : text
 }

@@ -1,0 +1,83 @@
+/// A log seen through a payload codec and a schema registry: typed events in,
+/// decoded and upcast events out.
+///
+/// ```swift
+/// let store = EventStore(log: try Log.open(at: path), registry: registry)
+/// try store.append(PreferenceSet(key: "ui.theme", value: "dark"), to: "profile/alice")
+/// for event in try store.events(inStream: "profile/alice") {
+///   let preference = try event.decode(as: PreferenceSet.self)
+/// }
+/// ```
+///
+/// Reads return every event at its type's current schema version, while the
+/// log keeps the bytes as written (``DecodedEvent/recorded``).
+public struct EventStore: Sendable {
+  public let log: Log
+  public let registry: SchemaRegistry
+  public let codec: any PayloadCodec
+
+  public init(
+    log: Log, registry: SchemaRegistry = SchemaRegistry(), codec: any PayloadCodec = BinaryPayloadCodec()
+  ) {
+    self.log = log
+    self.registry = registry
+    self.codec = codec
+  }
+
+  /// Encodes a typed event for ``Log/append(_:expecting:)``.
+  ///
+  /// - Throws: ``StateLogError`` with ``StateLogError/Code/malformedPayload`` if
+  ///   the event does not encode.
+  public func newEvent<Event: EventType>(
+    _ event: Event, stream: String, id: EventID = .random(), timestamp: Timestamp? = nil,
+    metadata: EventMetadata = EventMetadata()
+  ) throws -> NewEvent {
+    let data: JSONValue
+    do {
+      data = try JSONValueEncoder().encode(event)
+    } catch {
+      throw StateLogError(.malformedPayload, "\(Event.typeName) does not encode: \(error)")
+    }
+    return NewEvent(
+      stream: stream, type: Event.typeName, schemaVersion: Event.schemaVersion, id: id, timestamp: timestamp,
+      metadata: metadata, payload: codec.encode(data))
+  }
+
+  /// Appends one typed event to `stream`.
+  ///
+  /// - Returns: Where the event landed.
+  /// - Throws: As ``Log/append(_:expecting:)``.
+  @discardableResult
+  public func append<Event: EventType>(
+    _ event: Event, to stream: String, expecting expected: ExpectedVersion = .any, id: EventID = .random()
+  ) throws -> EventPosition {
+    try log.append([try newEvent(event, stream: stream, id: id)], expecting: [stream: expected]).positions[0]
+  }
+
+  /// Decodes and upcasts one stored event.
+  ///
+  /// - Throws: ``StateLogError`` with ``StateLogError/Code/malformedPayload`` or
+  ///   ``StateLogError/Code/unsupportedSchemaVersion``.
+  public func decode(_ event: RecordedEvent) throws -> DecodedEvent {
+    let stored = try event.payload.withUnsafeBytes { try codec.decode($0) }
+    let (data, version) = try registry.upcast(stored, type: event.type, from: event.schemaVersion)
+    return DecodedEvent(recorded: event, data: data, schemaVersion: version)
+  }
+
+  /// The events of one stream from version `start` through `end`, decoded and upcast.
+  public func events(
+    inStream stream: String, fromVersion start: UInt64 = 1, throughVersion end: UInt64 = .max
+  )
+    throws -> [DecodedEvent]
+  {
+    try log.events(inStream: stream, fromVersion: start, throughVersion: end).map(decode)
+  }
+
+  /// Calls `body` with each event from `start` through `end`, decoded and
+  /// upcast, until it returns `false`.
+  public func forEachEvent(
+    from start: UInt64 = 1, through end: UInt64 = .max, _ body: (DecodedEvent) throws -> Bool
+  ) throws {
+    try log.forEachEvent(from: start, through: end) { view in try body(try decode(try view.recordedEvent())) }
+  }
+}
