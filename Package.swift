@@ -11,6 +11,7 @@ let package = Package(
   platforms: [.macOS(.v15)],
   products: [
     .library(name: "StateLog", targets: ["StateLog"]),
+    .library(name: "AgentState", targets: ["AgentState"]),
     .executable(name: "statelog", targets: ["statelog"]),
   ],
   dependencies: [
@@ -39,10 +40,16 @@ let package = Package(
       ],
       swiftSettings: strictSettings
     ),
+    .target(
+      name: "AgentState",
+      dependencies: ["StateLog"],
+      swiftSettings: strictSettings
+    ),
     .executableTarget(
       name: "statelog",
       dependencies: [
         "StateLog",
+        "AgentState",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: strictSettings
@@ -55,10 +62,22 @@ let package = Package(
       path: "Tests/StateLogCrashWriter",
       swiftSettings: strictSettings
     ),
+    // Helpers shared by the test targets: temporary directories, file surgery.
+    .target(
+      name: "TestSupport",
+      path: "Tests/TestSupport",
+      swiftSettings: strictSettings
+    ),
+    .testTarget(
+      name: "AgentStateTests",
+      dependencies: ["AgentState", "StateLog", "TestSupport"],
+      swiftSettings: strictSettings
+    ),
     .testTarget(
       name: "StateLogTests",
       dependencies: [
         "StateLog",
+        "TestSupport",
         .product(name: "Subprocess", package: "swift-subprocess"),
         .product(name: "SystemPackage", package: "swift-system"),
       ],

@@ -19,6 +19,20 @@ extension Log {
     }
   }
 
+  /// The global sequence number of `stream`'s event with version `version`, or
+  /// `nil` if readers cannot see such an event.
+  ///
+  /// - Complexity: O(1): one lookup in the stream index.
+  public func sequence(ofVersion version: UInt64, inStream stream: String) -> UInt64? {
+    state.withLock { state in
+      guard let positions = state.streams.positions(of: ExactName(stream)), version >= positions.firstVersion,
+        version <= positions.lastVersion
+      else { return nil }
+      let sequence = positions.sequences[Int(version - positions.firstVersion)]
+      return sequence < state.visibleNextSequence ? sequence : nil
+    }
+  }
+
   /// The ids of every stream with at least one event, sorted.
   public func streamIDs() -> [String] {
     state.withLock { $0.streams.streams.keys.sorted().map(\.string) }

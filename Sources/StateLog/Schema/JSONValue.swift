@@ -69,6 +69,15 @@ public enum JSONValue: Hashable, Sendable {
   }
 
   public var isNull: Bool { self == .null }
+
+  /// How deeply arrays and objects nest: 0 for a scalar.
+  public var depth: Int {
+    switch self {
+    case .array(let elements): 1 + (elements.map(\.depth).max() ?? 0)
+    case .object(let members): 1 + (members.values.map(\.depth).max() ?? 0)
+    default: 0
+    }
+  }
 }
 
 extension JSONValue: ExpressibleByNilLiteral, ExpressibleByBooleanLiteral, ExpressibleByIntegerLiteral,

@@ -38,6 +38,10 @@ public struct EventStore: Sendable {
     } catch {
       throw StateLogError(.malformedPayload, "\(Event.typeName) does not encode: \(error)")
     }
+    guard data.depth <= BinaryPayloadCodec.maximumDepth else {
+      throw StateLogError(
+        .malformedPayload, "\(Event.typeName) nests deeper than \(BinaryPayloadCodec.maximumDepth) levels")
+    }
     return NewEvent(
       stream: stream, type: Event.typeName, schemaVersion: Event.schemaVersion, id: id, timestamp: timestamp,
       metadata: metadata, payload: codec.encode(data))

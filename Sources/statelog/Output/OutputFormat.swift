@@ -71,7 +71,8 @@ func foundationObject(_ value: JSONValue) -> Any {
   case .null: NSNull()
   case .bool(let flag): flag
   case .int(let number): number
-  case .double(let number): number
+  // JSON has no NaN or infinity, and JSONSerialization refuses them.
+  case .double(let number): number.isFinite ? number : NSNull()
   case .string(let text): text
   case .array(let elements): elements.map(foundationObject)
   case .object(let members): members.mapValues(foundationObject)

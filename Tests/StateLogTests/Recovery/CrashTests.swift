@@ -1,6 +1,7 @@
 import Glibc
 import Subprocess
 import SystemPackage
+import TestSupport
 import Testing
 
 @testable import StateLog

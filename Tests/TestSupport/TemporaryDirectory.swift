@@ -2,10 +2,10 @@ import Glibc
 
 /// A fresh directory under the system's temporary directory, removed with its
 /// contents when the value is released.
-final class TemporaryDirectory {
-  let path: String
+public final class TemporaryDirectory {
+  public let path: String
 
-  init(_ label: String = "statelog") {
+  public init(_ label: String = "statelog") {
     var template = Array("/tmp/\(label)-XXXXXX".utf8CString)
     let result = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
     precondition(result != nil, "mkdtemp failed")
@@ -13,11 +13,11 @@ final class TemporaryDirectory {
   }
 
   /// A path inside the directory.
-  func child(_ name: String) -> String { path + "/" + name }
+  public func child(_ name: String) -> String { path + "/" + name }
 
   deinit { Self.removeTree(path) }
 
-  static func removeTree(_ path: String) {
+  public static func removeTree(_ path: String) {
     if let directory = opendir(path) {
       while let entry = readdir(directory) {
         let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
@@ -34,8 +34,8 @@ final class TemporaryDirectory {
 }
 
 /// Small file helpers for tests that damage logs on purpose.
-enum Files {
-  static func read(_ path: String) -> [UInt8] {
+public enum Files {
+  public static func read(_ path: String) -> [UInt8] {
     guard let file = fopen(path, "rb") else { return [] }
     defer { fclose(file) }
     var bytes: [UInt8] = []
@@ -48,13 +48,13 @@ enum Files {
     return bytes
   }
 
-  static func write(_ path: String, _ bytes: [UInt8]) {
+  public static func write(_ path: String, _ bytes: [UInt8]) {
     let file = fopen(path, "wb")!
     _ = bytes.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, file) }
     fclose(file)
   }
 
-  static func list(_ path: String) -> [String] {
+  public static func list(_ path: String) -> [String] {
     var names: [String] = []
     guard let directory = opendir(path) else { return [] }
     defer { closedir(directory) }
@@ -67,11 +67,11 @@ enum Files {
     return names.sorted()
   }
 
-  static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
+  public static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
 
-  static func remove(_ path: String) { unlink(path) }
+  public static func remove(_ path: String) { unlink(path) }
 
-  static func copyDirectory(_ source: String, to destination: String) {
+  public static func copyDirectory(_ source: String, to destination: String) {
     mkdir(destination, 0o755)
     for name in list(source) { write(destination + "/" + name, read(source + "/" + name)) }
   }

@@ -1,0 +1,28 @@
+public import StateLog
+
+extension ConversationEvent: AgentEvent {
+  public static let eventTypes: [any EventType.Type] = [
+    Started.self, MessageAdded.self, Summarized.self, Feedback.self, Ended.self,
+  ]
+
+  public init(decoding event: DecodedEvent) throws {
+    switch event.type {
+    case Started.typeName: self = .started(try event.decode(as: Started.self))
+    case MessageAdded.typeName: self = .messageAdded(try event.decode(as: MessageAdded.self))
+    case Summarized.typeName: self = .summarized(try event.decode(as: Summarized.self))
+    case Feedback.typeName: self = .feedback(try event.decode(as: Feedback.self))
+    case Ended.typeName: self = .ended(try event.decode(as: Ended.self))
+    default: throw Self.unknown(event)
+    }
+  }
+
+  public func newEvent(in store: EventStore, stream: String, id: EventID) throws -> NewEvent {
+    switch self {
+    case .started(let event): try store.newEvent(event, stream: stream, id: id)
+    case .messageAdded(let event): try store.newEvent(event, stream: stream, id: id)
+    case .summarized(let event): try store.newEvent(event, stream: stream, id: id)
+    case .feedback(let event): try store.newEvent(event, stream: stream, id: id)
+    case .ended(let event): try store.newEvent(event, stream: stream, id: id)
+    }
+  }
+}

@@ -1,0 +1,95 @@
+public import StateLog
+
+/// A user's profile as its events left it: nested preferences, facts, learned context.
+public struct ProfileState: AgentStream {
+  public static let kind = "profile"
+  public static let stateVersion: UInt32 = 1
+
+  public typealias Fact = ProfileEvent.FactStored
+
+  public var id: String
+  public var version: UInt64 = 0
+  public var skippedEvents = 0
+  /// Preferences as a nested object: `"ui.theme"` is at `preferences["ui"]["theme"]`.
+  public var preferences: JSONValue = .object([:])
+  /// Facts by id; retracted facts are gone.
+  public var facts: [String: Fact] = [:]
+  /// What the agent learned, by key.
+  public var context: [String: JSONValue] = [:]
+
+  public init(id: String) { self.id = id }
+
+  /// Applies one event's change (the reducer).
+  ///
+  /// - Throws: ``AgentStateError/Code/invalidTransition`` for a malformed
+  ///   preference path, removing a preference that is not set, retracting an
+  ///   unknown fact, a confidence outside 0...1, an empty key.
+  public mutating func reduce(_ event: ProfileEvent) throws(AgentStateError) {
+    switch event {
+    case .preferenceSet(let set):
+      let path = try Self.path(set.key)
+      preferences = Self.setting(preferences, path: path[...], to: set.value)
+    case .preferenceRemoved(let removed):
+      let path = try Self.path(removed.key)
+      guard preference(removed.key) != nil else { throw invalid("no preference \(removed.key)") }
+      preferences = Self.removing(preferences, path: path[...]) ?? .object([:])
+    case .factStored(let fact):
+      guard !fact.id.isEmpty else { throw invalid("a fact needs an id") }
+      if let confidence = fact.confidence, !(0...1).contains(confidence) {
+        throw invalid("confidence \(confidence) is outside 0...1")
+      }
+      facts[fact.id] = fact
+    case .factRetracted(let retracted):
+      guard facts.removeValue(forKey: retracted.id) != nil else { throw invalid("no fact \(retracted.id)") }
+    case .preferencesUpdated(let updated):
+      for (key, value) in updated.preferences {
+        preferences = Self.setting(preferences, path: try Self.path(key)[...], to: value)
+      }
+      context["token_usage"] = [
+        "total": .int(Int64(updated.tokenUsage.total)), "session": .int(Int64(updated.tokenUsage.session)),
+      ]
+    case .contextLearned(let learned):
+      guard !learned.key.isEmpty else { throw invalid("learned context needs a key") }
+      context[learned.key] = learned.value
+    }
+  }
+
+  /// The preference at a dotted path, or `nil`.
+  public func preference(_ key: String) -> JSONValue? {
+    var value: JSONValue? = preferences
+    for part in key.split(separator: ".", omittingEmptySubsequences: false) { value = value?[String(part)] }
+    return value
+  }
+
+  /// Facts grouped by category, each group sorted by id.
+  public var factsByCategory: [String: [Fact]] {
+    Dictionary(grouping: facts.values, by: \.category).mapValues { $0.sorted { $0.id < $1.id } }
+  }
+
+  static func path(_ key: String) throws(AgentStateError) -> [String] {
+    let parts = key.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+    guard !parts.isEmpty, parts.allSatisfy({ !$0.isEmpty }) else {
+      throw invalid("preference key \"\(key)\" is not a dotted path of non-empty names")
+    }
+    return parts
+  }
+
+  private static func setting(_ value: JSONValue, path: ArraySlice<String>, to leaf: JSONValue) -> JSONValue {
+    guard let key = path.first else { return leaf }
+    var members = value.objectValue ?? [:]
+    members[key] = setting(members[key] ?? .object([:]), path: path.dropFirst(), to: leaf)
+    return .object(members)
+  }
+
+  /// Removes the leaf at `path` and any object it leaves empty; `nil` if the
+  /// whole value is gone.
+  private static func removing(_ value: JSONValue, path: ArraySlice<String>) -> JSONValue? {
+    guard let key = path.first, var members = value.objectValue else { return nil }
+    if path.count == 1 {
+      members[key] = nil
+    } else if let child = members[key] {
+      members[key] = removing(child, path: path.dropFirst())
+    }
+    return members.isEmpty ? nil : .object(members)
+  }
+}

@@ -1,0 +1,242 @@
+public import StateLog
+import Synchronization
+
+/// Where in a stream's history to read its state.
+public enum StatePoint: Hashable, Sendable {
+  /// After the last event.
+  case latest
+  /// After the last event whose global sequence number is at most this.
+  case sequence(UInt64)
+  /// As the log stood at this time (``Log/sequence(atOrBefore:)``).
+  case timestamp(Timestamp)
+  /// After the stream's event with this version.
+  case version(UInt64)
+}
+
+/// A state and the exact position in the log it reflects.
+public struct StateAtPoint<State: AgentStream>: Hashable, Sendable {
+  public var state: State
+  /// The global sequence number of the last event applied, 0 if none.
+  public var sequence: UInt64
+  /// The stream version of the last event applied, 0 if none.
+  public var version: UInt64 { state.version }
+}
+
+/// What agent code links: conversations, tasks and user profiles on one log,
+/// appended to through intent-named methods and read at any point in time.
+///
+/// ```swift
+/// let store = try AgentStateStore.open(at: "/var/lib/agent/state")
+/// let chat = store.conversation("c1")
+/// try chat.start(agent: "planner", user: "alice")
+/// try chat.addMessage(.user, "Plan a weekend in Lisbon")
+/// let window = try chat.state().contextWindow(tokenBudget: 4_000)
+/// ```
+///
+/// Every append is validated against the stream's current state first (an
+/// invalid transition throws ``AgentStateError`` and writes nothing) and is
+/// made with the expected version of that state, so two agents writing one
+/// stream cannot lose each other's updates: one gets a conflict, and
+/// ``update(_:id:maximumAttempts:_:)`` re-reads and re-decides for it.
+///
+/// The current state of recently used streams is kept in a bounded cache that
+/// appends update, so reading an active conversation's state after each turn
+/// costs a dictionary lookup, not a replay. All methods are safe to call from
+/// concurrent tasks.
+public final class AgentStateStore: Sendable {
+  /// The log and codec underneath.
+  public let events: EventStore
+  public var log: Log { events.log }
+  private let cache: Mutex<StateCache>
+
+  /// The schema registry with every AgentState event type, plus `extra`'s
+  /// registrations and upcasters (for an application's own migrations).
+  public static func registry(adding extra: SchemaRegistry = SchemaRegistry()) -> SchemaRegistry {
+    var registry = extra
+    ProfileEvent.registerUpcasters(in: &registry)
+    let kinds: [[any EventType.Type]] = [
+      ConversationEvent.eventTypes, TaskEvent.eventTypes, ProfileEvent.eventTypes,
+    ]
+    for type in kinds.joined() where registry.currentVersion(of: type.typeName) == nil {
+      registry.register(type.typeName, currentVersion: type.schemaVersion)
+    }
+    return registry
+  }
+
+  /// Opens (or creates) a store on the log at `path`.
+  ///
+  /// - Parameters:
+  ///   - options: The log's options.
+  ///   - registry: Upcasters for event versions older than this code's.
+  ///   - cacheCapacity: How many streams' current states to keep in memory.
+  /// - Throws: ``StateLogError`` as ``Log/open(at:options:)`` does.
+  public static func open(
+    at path: String, options: LogOptions = LogOptions(), registry: SchemaRegistry = SchemaRegistry(),
+    cacheCapacity: Int = 1_024
+  ) throws -> AgentStateStore {
+    AgentStateStore(
+      log: try Log.open(at: path, options: options), registry: registry, cacheCapacity: cacheCapacity)
+  }
+
+  /// A store over an open log (read-only logs can be read, not appended to).
+  public init(log: Log, registry: SchemaRegistry = SchemaRegistry(), cacheCapacity: Int = 1_024) {
+    events = EventStore(log: log, registry: Self.registry(adding: registry))
+    cache = Mutex(StateCache(capacity: cacheCapacity))
+  }
+
+  /// Closes the log.
+  public func close() throws { try log.close() }
+
+  public func conversation(_ id: String) -> ConversationHandle { ConversationHandle(store: self, id: id) }
+  public func task(_ id: String) -> TaskHandle { TaskHandle(store: self, id: id) }
+  public func profile(_ id: String) -> ProfileHandle { ProfileHandle(store: self, id: id) }
+
+  /// The current state of stream `<kind>/<id>`.
+  ///
+  /// - Complexity: O(1) for a cached stream that has not changed; otherwise a
+  ///   replay of the events the cache has not seen.
+  public func state<State: AgentStream>(_ type: State.Type, id: String) throws -> State {
+    let stream = try Self.streamID(State.self, id)
+    let cached: State? = cache.withLock { $0.state(stream) }
+    let last = log.lastVersion(of: stream)
+    if let cached, cached.version == last { return cached }
+    var state = cached ?? State(id: id)
+    if state.version > last { state = State(id: id) }
+    for event in try events.events(inStream: stream, fromVersion: state.version + 1) {
+      try state.apply(event)
+    }
+    let result = state
+    cache.withLock { $0.store(result, for: stream) }
+    return result
+  }
+
+  /// The state of stream `<kind>/<id>` at a point in its history.
+  ///
+  /// - Returns: The state and the exact position it reflects.
+  /// - Complexity: A replay of the stream's events up to the point.
+  public func state<State: AgentStream>(_ type: State.Type, id: String, at point: StatePoint) throws
+    -> StateAtPoint<State>
+  {
+    let stream = try Self.streamID(State.self, id)
+    if point == .latest {
+      let state = try state(type, id: id)
+      return StateAtPoint(
+        state: state, sequence: log.sequence(ofVersion: state.version, inStream: stream) ?? 0)
+    }
+    var limitSequence = UInt64.max
+    var limitVersion = UInt64.max
+    switch point {
+    case .latest: break
+    case .sequence(let sequence): limitSequence = sequence
+    case .timestamp(let time): limitSequence = try log.sequence(atOrBefore: time)
+    case .version(let version): limitVersion = version
+    }
+    var state = State(id: id)
+    var sequence: UInt64 = 0
+    for event in try events.events(inStream: stream, throughVersion: limitVersion) {
+      guard event.sequence <= limitSequence else { break }
+      try state.apply(event)
+      sequence = event.sequence
+    }
+    return StateAtPoint(state: state, sequence: sequence)
+  }
+
+  /// Validates `newEvents` against the stream's current state and appends them,
+  /// expecting the version that state is at.
+  ///
+  /// - Returns: The state after the append.
+  /// - Throws: ``AgentStateError`` with ``AgentStateError/Code/invalidTransition``
+  ///   (nothing written), ``StateLogError`` with
+  ///   ``StateLogError/Code/wrongExpectedVersion`` if another writer appended
+  ///   first, or as ``Log/append(_:expecting:)``.
+  @discardableResult
+  public func append<State: AgentStream>(_ newEvents: [State.Event], to type: State.Type, id: String) throws
+    -> State
+  {
+    try append(newEvents, to: type, id: id, after: try state(type, id: id))
+  }
+
+  private func append<State: AgentStream>(
+    _ newEvents: [State.Event], to type: State.Type, id: String, after current: State
+  )
+    throws -> State
+  {
+    let stream = current.streamID
+    var next = current
+    do throws(AgentStateError) {
+      for event in newEvents { try next.apply(event, mode: .strict) }
+    } catch var error {
+      error.stream = stream
+      throw error
+    }
+    let stored = try newEvents.map { try $0.newEvent(in: events, stream: stream, id: .random()) }
+    try log.append(stored, expecting: [stream: .version(current.version)])
+    let result = next
+    cache.withLock { $0.store(result, for: stream) }
+    return result
+  }
+
+  /// Reads the stream's state, asks `decide` what to append, and appends it
+  /// expecting that state's version; on a conflict with another writer it
+  /// reads again and asks again.
+  ///
+  /// This is how several agents share one task (a blackboard) without losing
+  /// updates: `decide` sees the state its events will follow.
+  ///
+  /// - Parameter decide: The events to append given the current state; none
+  ///   means nothing to do.
+  /// - Returns: The state after the append.
+  /// - Throws: ``AgentStateError/Code/retriesExhausted`` if every attempt met a
+  ///   conflict, or what `decide` or the append throws.
+  @discardableResult
+  public func update<State: AgentStream>(
+    _ type: State.Type, id: String, maximumAttempts: Int = 8, _ decide: (State) throws -> [State.Event]
+  ) throws -> State {
+    for _ in 0..<max(1, maximumAttempts) {
+      let current = try state(type, id: id)
+      let decided = try decide(current)
+      if decided.isEmpty { return current }
+      do {
+        return try append(decided, to: type, id: id, after: current)
+      } catch let error as StateLogError where error.code == .wrongExpectedVersion {
+        continue
+      }
+    }
+    throw AgentStateError(
+      .retriesExhausted, "every one of \(maximumAttempts) attempts met a concurrent update",
+      stream: "\(State.kind)/\(id)")
+  }
+
+  static func streamID<State: AgentStream>(_ type: State.Type, _ id: String) throws(AgentStateError) -> String
+  {
+    guard !id.isEmpty else { throw AgentStateError(.invalidArgument, "a \(State.kind) needs a non-empty id") }
+    return "\(State.kind)/\(id)"
+  }
+}
+
+/// The bounded cache of current states, least recently used evicted first.
+struct StateCache: Sendable {
+  let capacity: Int
+  private var entries: [String: (state: any AgentStream, used: UInt64)] = [:]
+  private var clock: UInt64 = 0
+
+  init(capacity: Int) { self.capacity = max(0, capacity) }
+
+  mutating func state<State: AgentStream>(_ stream: String) -> State? {
+    guard let entry = entries[stream], let state = entry.state as? State else { return nil }
+    clock += 1
+    entries[stream]!.used = clock
+    return state
+  }
+
+  mutating func store(_ state: some AgentStream, for stream: String) {
+    guard capacity > 0 else { return }
+    clock += 1
+    if entries[stream] == nil && entries.count >= capacity,
+      let oldest = entries.min(by: { $0.value.used < $1.value.used })?.key
+    {
+      entries[oldest] = nil
+    }
+    entries[stream] = (state, clock)
+  }
+}

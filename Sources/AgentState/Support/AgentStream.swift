@@ -1,0 +1,81 @@
+public import StateLog
+
+/// One kind of agent state: its stream prefix, its event vocabulary and its reducer.
+///
+/// Reducers are pure: ``apply(_:mode:)`` changes only the state value. In
+/// ``ApplyMode/strict`` mode (used before appending) an event that does not fit
+/// the state throws ``AgentStateError/Code/invalidTransition`` and nothing is
+/// written. In ``ApplyMode/lenient`` mode (used when replaying) such an event,
+/// which another writer may have stored, changes nothing but is counted in
+/// ``skippedEvents``, so replay never fails on it.
+public protocol AgentStream: Codable, Hashable, Sendable {
+  associatedtype Event: AgentEvent
+  /// The stream kind: `"conversation"`, `"task"` or `"profile"`.
+  static var kind: String { get }
+  /// The version of the state's own shape, stored with snapshots.
+  static var stateVersion: UInt32 { get }
+  /// An empty state of the stream `<kind>/<id>`.
+  init(id: String)
+  /// The id after the kind prefix.
+  var id: String { get }
+  /// The stream version of the last event applied (0 for none).
+  var version: UInt64 { get set }
+  /// Events that did not fit the state when replayed, and were skipped.
+  var skippedEvents: Int { get set }
+  /// Applies one event's change (the reducer), without touching ``version``.
+  mutating func reduce(_ event: Event) throws(AgentStateError)
+}
+
+/// How a reducer treats an event that does not fit the state.
+public enum ApplyMode: Sendable {
+  /// Throw ``AgentStateError/Code/invalidTransition``.
+  case strict
+  /// Skip it and count it in ``AgentStream/skippedEvents``.
+  case lenient
+}
+
+extension AgentStream {
+  /// The stream id, `<kind>/<id>`.
+  public var streamID: String { "\(Self.kind)/\(id)" }
+
+  /// Applies `event`, which is the stream's next version.
+  public mutating func apply(_ event: Event, mode: ApplyMode) throws(AgentStateError) {
+    var next = self
+    do {
+      try next.reduce(event)
+      next.version = version + 1
+      self = next
+    } catch {
+      guard mode == .lenient else { throw error }
+      version += 1
+      skippedEvents += 1
+    }
+  }
+
+  /// Applies a stored event, decoding it first; used by replay.
+  public mutating func apply(_ event: DecodedEvent) throws {
+    try apply(try Event(decoding: event), mode: .lenient)
+    version = event.streamVersion
+  }
+}
+
+/// A stream kind's event vocabulary: typed events that decode from and encode
+/// to stored events.
+public protocol AgentEvent: Hashable, Sendable {
+  /// Decodes a stored (and upcast) event of this vocabulary.
+  init(decoding event: DecodedEvent) throws
+  /// The event as something ``EventStore`` can append.
+  func newEvent(in store: EventStore, stream: String, id: EventID) throws -> NewEvent
+  /// Every type of the vocabulary, for the schema registry.
+  static var eventTypes: [any EventType.Type] { get }
+}
+
+extension AgentEvent {
+  static func unknown(_ event: DecodedEvent) -> AgentStateError {
+    AgentStateError(.unknownEventType, "event \(event.sequence) has type \(event.type)", stream: event.stream)
+  }
+}
+
+func invalid(_ message: String) -> AgentStateError {
+  AgentStateError(.invalidTransition, message)
+}
