@@ -54,6 +54,14 @@ let package = Package(
       ],
       swiftSettings: strictSettings
     ),
+    // The crash-and-resume example of the README: a task of many subtasks that
+    // picks up where it was killed.
+    .executableTarget(
+      name: "task-resume-example",
+      dependencies: ["AgentState", "StateLog"],
+      path: "Examples/TaskResume",
+      swiftSettings: strictSettings
+    ),
     // A child process for crash tests: appends durably and reports each
     // acknowledged sequence on stdout until it is killed.
     .executableTarget(
@@ -70,7 +78,11 @@ let package = Package(
     ),
     .testTarget(
       name: "AgentStateTests",
-      dependencies: ["AgentState", "StateLog", "TestSupport"],
+      dependencies: [
+        "AgentState", "StateLog", "TestSupport",
+        .product(name: "Subprocess", package: "swift-subprocess"),
+        .product(name: "SystemPackage", package: "swift-system"),
+      ],
       swiftSettings: strictSettings
     ),
     .testTarget(

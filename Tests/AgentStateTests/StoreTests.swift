@@ -6,18 +6,6 @@ import Testing
 
 @testable import AgentState
 
-/// SplitMix64, so random histories are reproducible from the printed seed.
-struct Seeded: RandomNumberGenerator {
-  var state: UInt64
-  mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var value = state
-    value = (value ^ (value >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    value = (value ^ (value >> 27)) &* 0x94D0_49BB_1331_11EB
-    return value ^ (value >> 31)
-  }
-}
-
 @Suite("Agent state store")
 struct StoreTests {
   /// A store whose clock ticks one millisecond per event, from a fixed start.
@@ -36,7 +24,7 @@ struct StoreTests {
   }
 
   /// Appends exactly one random valid event to one of the three streams.
-  static func randomStep(_ store: AgentStateStore, _ generator: inout Seeded) throws {
+  static func randomStep(_ store: AgentStateStore, _ generator: inout SeededGenerator) throws {
     switch Int.random(in: 0..<3, using: &generator) {
     case 0:
       let chat = store.conversation("c")
@@ -88,7 +76,7 @@ struct StoreTests {
   func pointInTime(seed: UInt64) throws {
     let directory = TemporaryDirectory("points")
     let store = try Self.store(at: directory.path)
-    var generator = Seeded(state: seed)
+    var generator = SeededGenerator(seed: seed)
     // After every event: its sequence and time, and every stream's current
     // state as the store keeps it (reducers applied append by append).
     var history: [(sequence: UInt64, time: Timestamp, states: [String: AnyAgentState])] = []

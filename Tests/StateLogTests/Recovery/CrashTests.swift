@@ -26,15 +26,7 @@ struct CrashTests {
   }
 
   /// The crash writer, built beside the test bundle.
-  static var writerPath: String {
-    var path = CommandLine.arguments[0]
-    // .../debug/StateLogPackageTests.xctest, run by swift test
-    while let slash = path.lastIndex(of: "/"), !path.hasSuffix("/debug") && !path.hasSuffix("/release") {
-      path = String(path[..<slash])
-      if path.isEmpty { break }
-    }
-    return path + "/StateLogCrashWriter"
-  }
+  static var writerPath: String { builtProductPath("StateLogCrashWriter") }
 
   /// Runs the writer until it has acknowledged `acknowledgements` appends, then
   /// kills it; returns the last sequence it acknowledged.

@@ -1,20 +1,6 @@
+import TestSupport
+
 @testable import StateLog
-
-/// SplitMix64: a tiny, fast generator whose sequence depends only on its seed,
-/// so every random test can print the seed that reproduces it.
-struct SeededGenerator: RandomNumberGenerator {
-  private var state: UInt64
-
-  init(seed: UInt64) { state = seed }
-
-  mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var value = state
-    value = (value ^ (value >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    value = (value ^ (value >> 27)) &* 0x94D0_49BB_1331_11EB
-    return value ^ (value >> 31)
-  }
-}
 
 /// Makes realistic agent events from a seed: chat-sized payloads of text that
 /// compresses like real messages, spread over a few streams.
