@@ -86,6 +86,15 @@ let package = Package(
       swiftSettings: strictSettings
     ),
     .testTarget(
+      name: "StateLogCLITests",
+      dependencies: [
+        "StateLog", "TestSupport",
+        .product(name: "Subprocess", package: "swift-subprocess"),
+        .product(name: "SystemPackage", package: "swift-system"),
+      ],
+      swiftSettings: strictSettings
+    ),
+    .testTarget(
       name: "StateLogTests",
       dependencies: [
         "StateLog",

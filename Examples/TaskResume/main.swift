@@ -32,7 +32,9 @@ do {
       goal: "Sum the first \(count) squares", owner: "example",
       subtasks: (1...count).map { ("step-\($0)", "add \($0) squared") })
   }
-  emit("resuming at \(state.nextSubtask?.id ?? "the end") (\(state.progress.done) of \(state.progress.total) done)")
+  emit(
+    "resuming at \(state.nextSubtask?.id ?? "the end") (\(state.progress.done) of \(state.progress.total) done)"
+  )
   while let next = state.nextSubtask {
     // A subtask interrupted while running was started already: its work is
     // redone, but it is the same attempt.
@@ -43,7 +45,8 @@ do {
     // The result and the checkpoint go in one append: both or neither survive a crash.
     state = try task.append(
       .subtaskCompleted(.init(id: next.id, result: .int(newSum))),
-      .checkpointed(.init(data: ["sum": .int(newSum), "through": .string(next.id)], note: "after \(next.id)")))
+      .checkpointed(
+        .init(data: ["sum": .int(newSum), "through": .string(next.id)], note: "after \(next.id)")))
     emit("done \(next.id) sum \(newSum)")
   }
   if !state.status.isFinished { state = try task.complete(result: state.lastCheckpoint?.data["sum"]) }

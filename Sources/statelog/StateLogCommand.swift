@@ -9,8 +9,12 @@ struct StateLogCommand: ParsableCommand {
     discussion: """
       Exit codes: 0 success; 1 a problem was found (verify) or an unexpected error; \
       2 bad usage; 3 no such log or not a StateLog log; 4 locked by another writer; \
-      5 corruption; 6 newer format version; 7 I/O failure; 8 invalid argument.
+      5 corruption; 6 newer format version; 7 I/O failure; 8 invalid argument (a bad --at); \
+      9 unknown stream.
       """,
-    subcommands: [DemoCommand.self, InfoCommand.self, VerifyCommand.self, EventsCommand.self]
+    subcommands: [
+      DemoCommand.self, InfoCommand.self, VerifyCommand.self, StreamsCommand.self, EventsCommand.self,
+      StateCommand.self, HistoryCommand.self,
+    ]
   )
 }

@@ -1,6 +1,8 @@
+import AgentState
 import ArgumentParser
 import Foundation
 import StateLog
+import Synchronization
 
 struct DemoCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
@@ -23,114 +25,105 @@ struct DemoCommand: ParsableCommand {
   func run() throws {
     try reportingFailures {
       let path = try directory ?? makeTemporaryDirectory()
+      let start = try parseTime("2026-11-24T14:00:00Z")
+      // The demo's clock: each event 15 seconds after the one before.
+      let clock = Mutex(start.nanosecondsSinceEpoch)
       var options = LogOptions()
       options.durability = .groupCommit
-      let log = try Log.open(at: path, options: options)
-      if log.lastSequence > 0 {
+      options.clock = {
+        clock.withLock {
+          $0 += 15_000_000_000
+          return Timestamp(nanosecondsSinceEpoch: $0)
+        }
+      }
+      let store = try AgentStateStore.open(at: path, options: options)
+      guard store.log.lastSequence == 0 else {
         throw CommandFailure("\(path) already holds a log; give the demo an empty directory")
       }
-      let start = try parseTime("2026-11-24T14:00:00Z")
-      // One append per event, as agents append them.
-      for event in DemoScript.events(start: start) { try log.append([event]) }
-      try log.close()
+      try DemoScript.write(into: store)
+      try store.close()
 
-      let reader = try Log.openReadOnly(at: path)
-      let info = try reader.information()
-      print(
-        "Wrote \(info.eventCount) events to \(path) (\(info.bytesOnDisk) bytes in \(info.segmentCount) segment)."
-      )
-      print("Streams: \(reader.streamIDs().joined(separator: ", "))\n")
+      let reader = AgentStateStore(log: try Log.openReadOnly(at: path))
+      let info = try reader.log.information()
+      print("Wrote \(info.eventCount) events by two agents to \(path) (\(info.bytesOnDisk) bytes).")
+      print("Streams: \(reader.log.streamIDs().joined(separator: ", "))\n")
+
+      print("== The task now ==")
+      print(StateRenderer.render(try reader.task("book-trip").state()))
 
       let moment = Timestamp(nanosecondsSinceEpoch: start.nanosecondsSinceEpoch + 120_000_000_000)
-      let then = try reader.sequence(atOrBefore: moment)
-      print("What did the agent know at \(moment)? Everything up to sequence \(then):")
-      let conversation = try reader.events(inStream: "conversation/trip-planning")
-      let known = conversation.filter { $0.sequence <= then }
-      print(table(["seq", "time", "type", "data"], known.map(row)))
+      let then = try reader.task("book-trip").state(at: .timestamp(moment))
+      print("\n== What did the agent know at \(moment)? (sequence \(then.sequence)) ==")
+      print(StateRenderer.render(then.state))
+      print(
+        StateRenderer.render(try reader.conversation("trip-planning").state(at: .timestamp(moment)).state))
 
-      print("\nWhat changed since then, stream by stream:")
-      let later = try reader.events(from: then + 1)
+      print("\n== What changed since then ==")
+      let later = try reader.log.events(from: try reader.log.sequence(atOrBefore: moment) + 1)
       let byStream = Dictionary(grouping: later, by: \.stream)
       for stream in byStream.keys.sorted() {
         let types = byStream[stream]!.map { $0.type.split(separator: ".").last.map(String.init) ?? $0.type }
         print("  \(stream): \(types.count) events (\(types.joined(separator: ", ")))")
       }
 
-      let report = try reader.verify()
-      print("\nVerified \(report.batches) checksummed batches: \(report.isSound ? "sound" : "DAMAGED").")
-      print("Explore it: statelog events \(path) --stream task/book-trip")
-    }
-  }
+      print("\n== The profile, whose first event was written in schema v1 ==")
+      print(StateRenderer.render(try reader.profile("alice").state()))
 
-  private func row(_ event: RecordedEvent) -> [String] {
-    [String(event.sequence), event.timestamp.description, event.type, summary(event.payload, width: 70)]
+      let report = try reader.log.verify()
+      print("\nVerified \(report.batches) checksummed batches: \(report.isSound ? "sound" : "DAMAGED").")
+      print("Explore: statelog state \(path) conversation/trip-planning --at 2026-11-24T14:02:00Z")
+    }
   }
 }
 
 /// The demo's events: two agents planning a trip for a user.
 enum DemoScript {
-  static func events(start: Timestamp) -> [NewEvent] {
-    var events: [NewEvent] = []
-    var clock = start.nanosecondsSinceEpoch
-    func add(_ stream: String, _ type: String, _ data: [String: Any], schemaVersion: UInt32 = 1) {
-      clock += 15_000_000_000
-      let payload = (try? JSONSerialization.data(withJSONObject: data, options: [.sortedKeys])) ?? Data()
-      events.append(
-        NewEvent(
-          stream: stream, type: type, schemaVersion: schemaVersion,
-          timestamp: Timestamp(nanosecondsSinceEpoch: clock), payload: [UInt8](payload)))
-    }
-    let chat = "conversation/trip-planning"
-    let task = "task/book-trip"
-    let profile = "profile/alice"
-    add(chat, "conversation.started", ["agent": "planner", "user": "alice", "model": "gpt-x"])
-    add(profile, "profile.preference_set", ["user": ["preferences": ["theme": "dark", "language": "en"]]])
-    add(
-      chat, "conversation.message_added", ["role": "user", "content": "Plan a weekend in Lisbon in March."])
-    add(
-      task, "task.created",
-      [
-        "goal": "Book a weekend in Lisbon",
-        "subtasks": [
-          ["id": "flights", "description": "Find flights"], ["id": "hotel", "description": "Book a hotel"],
-          ["id": "itinerary", "description": "Write the itinerary"],
-        ],
+  static func write(into store: AgentStateStore) throws {
+    let chat = store.conversation("trip-planning")
+    let task = store.task("book-trip")
+    let profile = store.profile("alice")
+    try chat.start(agent: "planner", user: "alice", title: "Weekend in Lisbon", model: "gpt-x")
+    // An event from an older agent build, in schema v1 of the preferences event.
+    try store.log.append([
+      NewEvent(
+        stream: "profile/alice", type: ProfileEvent.PreferencesUpdated.typeName, schemaVersion: 1,
+        payload: BinaryPayloadCodec().encode(["user": ["preferences": ["theme": "dark", "language": "en"]]]))
+    ])
+    try chat.addMessage(.system, "You plan trips and book them.")
+    try chat.addMessage(.user, "Plan a weekend in Lisbon in March.", tokens: .init(input: 14, output: 0))
+    try task.create(
+      goal: "Book a weekend in Lisbon", owner: "alice",
+      subtasks: [
+        ("flights", "Find flights"), ("hotel", "Book a hotel"), ("itinerary", "Write the itinerary"),
       ])
-    add(task, "task.subtask_started", ["id": "flights", "agent": "planner"])
-    add(
-      chat, "conversation.message_added",
-      [
-        "role": "assistant", "content": "",
-        "tool_calls": [["id": "call-1", "name": "search_flights", "arguments": "{\"to\":\"LIS\"}"]],
-      ])
-    add(
-      chat, "conversation.message_added",
-      ["role": "tool", "tool_call_id": "call-1", "content": "3 flights found"])
-    add(task, "task.subtask_completed", ["id": "flights", "result": "TP1234, Fri 18:05"])
-    add(task, "task.checkpointed", ["data": ["flight": "TP1234"], "note": "after flights"])
-    add(task, "task.subtask_started", ["id": "hotel", "agent": "booker"])
-    add(task, "task.subtask_failed", ["id": "hotel", "error": "booking API timed out", "retryable": true])
-    add(
-      profile, "profile.fact_stored",
-      [
-        "id": "f1", "text": "Prefers boutique hotels", "category": "travel", "confidence": 0.8,
-      ])
-    add(task, "task.subtask_started", ["id": "hotel", "agent": "booker"])
-    add(task, "task.subtask_completed", ["id": "hotel", "result": "Casa do Rio, 2 nights"])
-    add(
-      chat, "conversation.message_added",
-      [
-        "role": "assistant", "content": "Booked TP1234 and Casa do Rio for two nights.",
-        "tokens": ["input": 812, "output": 64],
-      ])
-    add(
-      chat, "conversation.summarized",
-      ["summary": "Alice wants a March weekend in Lisbon; flights and hotel booked.", "through_message": 3])
-    add(chat, "conversation.feedback", ["message": 4, "rating": 5, "comment": "perfect"])
-    add(task, "task.subtask_started", ["id": "itinerary", "agent": "planner"])
-    add(task, "task.subtask_completed", ["id": "itinerary", "result": "3-day plan"])
-    add(task, "task.completed", ["result": "Trip booked"])
-    return events
+    try task.startSubtask("flights", agent: "planner")
+    try chat.addMessage(
+      .assistant, "", toolCalls: [.init(id: "call-1", name: "search_flights", arguments: #"{"to":"LIS"}"#)],
+      tokens: .init(input: 220, output: 18))
+    try chat.addMessage(.tool, "3 flights found; cheapest TP1234 Fri 18:05", toolCallID: "call-1")
+    try task.append(
+      .subtaskCompleted(.init(id: "flights", result: "TP1234, Fri 18:05")),
+      .checkpointed(.init(data: ["flight": "TP1234"], note: "after flights")))
+    try task.startSubtask("hotel", agent: "booker")
+    try task.failSubtask("hotel", error: "booking API timed out", retryable: true)
+    try profile.storeFact(
+      "f1", text: "Prefers boutique hotels", category: "travel", confidence: 0.8,
+      source: "conversation/trip-planning")
+    try task.startSubtask("hotel", agent: "booker")
+    try task.append(
+      .subtaskCompleted(.init(id: "hotel", result: "Casa do Rio, 2 nights")),
+      .checkpointed(.init(data: ["flight": "TP1234", "hotel": "Casa do Rio"], note: "after hotel")))
+    try chat.addMessage(
+      .assistant, "Booked TP1234 and Casa do Rio for two nights.", tokens: .init(input: 812, output: 64))
+    try chat.summarize(
+      "Alice wants a March weekend in Lisbon; flights and hotel are booked.", throughMessage: 3)
+    try chat.giveFeedback(onMessage: 4, rating: 5, comment: "perfect")
+    try profile.append(
+      .preferencesUpdated(
+        .init(preferences: ["language": "pt"], tokenUsage: .init(total: 1_128, session: 1_128))))
+    try task.startSubtask("itinerary", agent: "planner")
+    try task.completeSubtask("itinerary", result: "3-day plan")
+    try task.complete(result: "Trip booked")
   }
 }
 

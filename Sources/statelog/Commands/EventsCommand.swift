@@ -1,3 +1,4 @@
+import AgentState
 import ArgumentParser
 import StateLog
 
@@ -10,6 +11,10 @@ struct EventsCommand: ParsableCommand {
         statelog events ./agent-log --limit 20
         statelog events ./agent-log --stream conversation/c1 --format json
         statelog events ./agent-log --type task.subtask_failed --from 100 --to 200
+      statelog events ./agent-log --raw --format json      # payloads as stored, not upcast
+
+      Payloads in the binary encoding are shown upcast to their type's current schema \
+      version; --raw shows them as stored.
       """
   )
 
@@ -19,6 +24,7 @@ struct EventsCommand: ParsableCommand {
   @Option(help: "First sequence number.") var from: UInt64 = 1
   @Option(help: "Last sequence number.") var to: UInt64 = .max
   @Option(help: "The most events to print.") var limit: Int = .max
+  @Flag(help: "Show payloads as stored instead of upcast to the current schema version.") var raw = false
   @Option(help: "Output format: text or json (JSON Lines).") var format: OutputFormat = .text
 
   func validate() throws {
@@ -29,6 +35,7 @@ struct EventsCommand: ParsableCommand {
   func run() throws {
     try reportingFailures {
       let log = try Log.openReadOnly(at: log)
+      let store = EventStore(log: log, registry: AgentStateStore.registry())
       var rows: [[String]] = []
       var printed = 0
       let visit: (EventView) throws -> Bool = { view in
@@ -37,13 +44,14 @@ struct EventsCommand: ParsableCommand {
         if let type, view.type != type { return true }
         guard view.sequence >= from && view.sequence <= to else { return view.sequence < to }
         let event = try view.recordedEvent()
+        let decoded = !raw && event.payload.first == BinaryPayloadCodec.marker ? try store.decode(event) : nil
         printed += 1
         switch format {
-        case .json: print(jsonString(jsonObject(event)))
+        case .json: print(jsonString(jsonObject(event, decoded: decoded)))
         case .text:
           rows.append([
             String(event.sequence), event.timestamp.description, event.stream, String(event.streamVersion),
-            event.type, summary(event.payload),
+            event.type, decoded.map { oneLineSummary($0.data.description) } ?? summary(event.payload),
           ])
         }
         return printed < limit

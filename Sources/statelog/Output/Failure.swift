@@ -1,3 +1,4 @@
+import AgentState
 import ArgumentParser
 import Glibc
 import StateLog
@@ -10,6 +11,9 @@ func reportingFailures(_ body: () throws -> Void) throws {
   } catch let error as StateLogError {
     writeError("statelog: \(error.code): \(error)")
     throw ExitCode(exitCode(for: error))
+  } catch let error as AgentStateError {
+    writeError("statelog: \(error)")
+    throw ExitCode(error.code == .unknownStreamKind ? 9 : error.code == .invalidArgument ? 8 : 1)
   } catch let failure as CommandFailure {
     writeError("statelog: \(failure.message)")
     throw ExitCode(failure.exitCode)

@@ -20,27 +20,33 @@ func table(_ header: [String], _ rows: [[String]]) -> String {
       index == cells.count - 1 ? pair.0 : pair.0.padding(toLength: pair.1, withPad: " ", startingAt: 0)
     }.joined(separator: "  ")
   }
-  return ([line(header)] + rows.map(line)).joined(separator: "\n")
+  return ([line(header)] + rows.map(line)).map { String($0.reversed().drop { $0 == " " }.reversed()) }
+    .joined(separator: "\n")
 }
 
 /// Serialises a JSON-compatible value (dictionaries, arrays, strings, numbers,
 /// booleans, NSNull) with sorted keys.
 func jsonString(_ value: Any) -> String {
   guard
-    let data = try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .fragmentsAllowed])
+    let data = try? JSONSerialization.data(
+      withJSONObject: value, options: [.sortedKeys, .fragmentsAllowed, .withoutEscapingSlashes])
   else { return "null" }
   return String(decoding: data, as: UTF8.self)
 }
 
 /// An event as a JSON object: its payload inline when it is JSON, otherwise as
-/// UTF-8 text or, failing that, base64.
-func jsonObject(_ event: RecordedEvent) -> [String: Any] {
+/// UTF-8 text or, failing that, base64. With `decoded`, the payload and schema
+/// version are those after upcasting.
+func jsonObject(_ event: RecordedEvent, decoded: DecodedEvent? = nil) -> [String: Any] {
   var object: [String: Any] = [
     "seq": event.sequence, "stream": event.stream, "version": event.streamVersion, "type": event.type,
     "schema_version": event.schemaVersion, "time": event.timestamp.description, "id": event.id.description,
   ]
   let payload = Data(event.payload)
-  if let value = decodedPayload(event.payload) {
+  if let decoded {
+    object["data"] = foundationObject(decoded.data)
+    object["schema_version"] = decoded.schemaVersion
+  } else if let value = decodedPayload(event.payload) {
     object["data"] = foundationObject(value)
   } else if let json = try? JSONSerialization.jsonObject(with: payload, options: [.fragmentsAllowed]) {
     object["data"] = json
@@ -81,7 +87,12 @@ func foundationObject(_ value: JSONValue) -> Any {
 
 /// A short, one-line summary of an event's payload for text output.
 func summary(_ payload: [UInt8], width: Int = 60) -> String {
-  let rendered = decodedPayload(payload)?.description ?? String(decoding: payload, as: UTF8.self)
+  oneLineSummary(
+    decodedPayload(payload)?.description ?? String(decoding: payload, as: UTF8.self), width: width)
+}
+
+/// `text` on one line, cut to `width` characters.
+func oneLineSummary(_ rendered: String, width: Int = 60) -> String {
   let text = rendered.replacingOccurrences(of: "\n", with: " ")
   return text.count > width ? String(text.prefix(width - 1)) + "…" : text
 }

@@ -1,0 +1,140 @@
+import Foundation
+import StateLog
+import Subprocess
+import SystemPackage
+import TestSupport
+import Testing
+
+/// Runs the built `statelog` binary as a child process and checks its output
+/// and exit codes.
+@Suite("statelog CLI", .timeLimit(.minutes(2)))
+struct CLITests {
+  struct Outcome {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+  }
+
+  static func statelog(_ arguments: String...) async throws -> Outcome {
+    let result = try await Subprocess.run(
+      .path(FilePath(builtProductPath("statelog"))), arguments: Arguments(arguments),
+      output: .string(limit: 1 << 20), error: .string(limit: 1 << 16))
+    var status: Int32 = -1
+    if case .exited(let code) = result.terminationStatus { status = code }
+    return Outcome(status: status, stdout: result.standardOutput, stderr: result.standardError)
+  }
+
+  static func json(_ text: String) throws -> [String: Any] {
+    try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] ?? [:]
+  }
+
+  @Test("demo writes a log and tours it; the other commands read that log")
+  func demoAndReads() async throws {
+    let directory = TemporaryDirectory("cli-demo")
+    let log = directory.child("log")
+    let demo = try await Self.statelog("demo", log)
+    #expect(demo.status == 0, "\(demo.stderr)")
+    #expect(demo.stdout.contains("What did the agent know at 2026-11-24T14:02:00"))
+    #expect(demo.stdout.contains("sound"))
+
+    let info = try await Self.statelog("info", log, "--format", "json")
+    #expect(info.status == 0)
+    #expect(try Self.json(info.stdout)["events"] as? Int == 23)
+
+    let verify = try await Self.statelog("verify", log)
+    #expect(verify.status == 0)
+    #expect(verify.stdout.hasPrefix("sound"))
+
+    let streams = try await Self.statelog("streams", log, "--kind", "task")
+    #expect(streams.stdout.contains("task/book-trip"))
+    #expect(!streams.stdout.contains("profile/alice"))
+
+    let history = try await Self.statelog("history", log, "task/book-trip", "--format", "json")
+    #expect(history.stdout.split(separator: "\n").count == 12)
+
+    let events = try await Self.statelog(
+      "events", log, "--stream", "profile/alice", "--limit", "1", "--format", "json")
+    let first = try Self.json(events.stdout)
+    #expect(first["schema_version"] as? Int == 3, "events are upcast by default")
+    let raw = try await Self.statelog(
+      "events", log, "--stream", "profile/alice", "--limit", "1", "--raw", "--format", "json")
+    #expect(try Self.json(raw.stdout)["schema_version"] as? Int == 1, "--raw shows the stored version")
+  }
+
+  @Test("state --at agrees with the library for a sequence, a version, an ISO time and a relative time")
+  func stateAt() async throws {
+    let directory = TemporaryDirectory("cli-state")
+    let now = Int64(Date().timeIntervalSince1970 * 1_000_000_000)
+    do {
+      let log = try Log.open(at: directory.path)
+      let codec = BinaryPayloadCodec()
+      for (hoursAgo, key) in [(5, "a"), (3, "b"), (1, "c")] {
+        try log.append([
+          NewEvent(
+            stream: "profile/p", type: "profile.preference_set",
+            timestamp: Timestamp(nanosecondsSinceEpoch: now - Int64(hoursAgo) * 3_600_000_000_000),
+            payload: codec.encode(["key": .string(key), "value": true]))
+        ])
+      }
+      try log.close()
+    }
+    let cases: [(String, [String])] = [
+      ("2", ["a", "b"]), ("seq:1", ["a"]), ("v:3", ["a", "b", "c"]), ("-2h", ["a", "b"]), ("-4h", ["a"]),
+      ("-6h", []),
+      (Timestamp(nanosecondsSinceEpoch: now - 2 * 3_600_000_000_000).description, ["a", "b"]),
+    ]
+    for (point, keys) in cases {
+      let outcome = try await Self.statelog(
+        "state", directory.path, "profile/p", "--at", point, "--format", "json")
+      #expect(outcome.status == 0, "\(point): \(outcome.stderr)")
+      let state = try Self.json(outcome.stdout)["state"] as? [String: Any]
+      let preferences = state?["preferences"] as? [String: Any] ?? [:]
+      #expect(preferences.keys.sorted() == keys, "--at \(point)")
+      #expect(try Self.json(outcome.stdout)["version"] as? Int == keys.count)
+    }
+  }
+
+  @Test("errors are one line on stderr with the documented exit code")
+  func errors() async throws {
+    let directory = TemporaryDirectory("cli-errors")
+    let missing = try await Self.statelog("info", directory.child("nope"))
+    #expect(missing.status == 3)
+    Files.write(directory.child("notes.txt"), Array("x".utf8))
+    let notALog = try await Self.statelog("events", directory.path)
+    #expect(notALog.status == 3)
+
+    let log = directory.child("log")
+    #expect(try await Self.statelog("demo", log).status == 0)
+    let badPoint = try await Self.statelog("state", log, "task/book-trip", "--at", "yesterday")
+    #expect(badPoint.status == 8)
+    let unknown = try await Self.statelog("state", log, "task/nope")
+    #expect(unknown.status == 9)
+    let unknownKind = try await Self.statelog("state", log, "session/x")
+    #expect(unknownKind.status == 9)
+    for outcome in [missing, notALog, badPoint, unknown, unknownKind] {
+      #expect(outcome.stderr.hasPrefix("statelog: "))
+      #expect(outcome.stderr.split(separator: "\n").count == 1, "one line: \(outcome.stderr)")
+    }
+
+    // Damage a batch: verify lists it and exits 1; reading it is a corruption error.
+    let segment = log + "/" + Files.list(log).first { $0.hasSuffix(".seg") }!
+    var bytes = Files.read(segment)
+    bytes[200] ^= 0xFF
+    Files.write(segment, bytes)
+    let verify = try await Self.statelog("verify", log)
+    #expect(verify.status == 1)
+    #expect(verify.stdout.contains("problem:"))
+    let events = try await Self.statelog("events", log)
+    #expect(events.status == 5)
+    #expect(events.stderr.contains(".seg at offset"))
+
+    // A newer format version.
+    bytes[200] ^= 0xFF
+    var header = Array(bytes[0..<40])
+    header[10] = 9  // minimumReaderVersion
+    header[8] = 9  // formatVersion
+    Files.write(segment, header + bytes[40...])
+    let newer = try await Self.statelog("info", log)
+    #expect(newer.status == 5 || newer.status == 6)
+  }
+}
