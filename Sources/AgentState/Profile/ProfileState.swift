@@ -42,9 +42,11 @@ public struct ProfileState: AgentStream {
     case .factRetracted(let retracted):
       guard facts.removeValue(forKey: retracted.id) != nil else { throw invalid("no fact \(retracted.id)") }
     case .preferencesUpdated(let updated):
-      for (key, value) in updated.preferences {
-        preferences = Self.setting(preferences, path: try Self.path(key)[...], to: value)
+      var paths: [([String], JSONValue)] = []
+      for (key, value) in updated.preferences.sorted(by: { $0.key < $1.key }) {
+        paths.append((try Self.path(key), value))
       }
+      for (path, value) in paths { preferences = Self.setting(preferences, path: path[...], to: value) }
       context["token_usage"] = [
         "total": .int(Int64(updated.tokenUsage.total)), "session": .int(Int64(updated.tokenUsage.session)),
       ]

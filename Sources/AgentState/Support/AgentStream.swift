@@ -23,6 +23,11 @@ public protocol AgentStream: Codable, Hashable, Sendable {
   /// Events that did not fit the state when replayed, and were skipped.
   var skippedEvents: Int { get set }
   /// Applies one event's change (the reducer), without touching ``version``.
+  ///
+  /// A reducer checks everything before it changes anything, so when it throws
+  /// the state is as it was: ``apply(_:mode:)`` relies on that to reduce in
+  /// place, since copying a state with thousands of messages per event would
+  /// make replay quadratic.
   mutating func reduce(_ event: Event) throws(AgentStateError)
 }
 
@@ -40,11 +45,9 @@ extension AgentStream {
 
   /// Applies `event`, which is the stream's next version.
   public mutating func apply(_ event: Event, mode: ApplyMode) throws(AgentStateError) {
-    var next = self
     do {
-      try next.reduce(event)
-      next.version = version + 1
-      self = next
+      try reduce(event)
+      version += 1
     } catch {
       guard mode == .lenient else { throw error }
       version += 1

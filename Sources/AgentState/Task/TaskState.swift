@@ -67,15 +67,12 @@ public struct TaskState: AgentStream {
   public mutating func reduce(_ event: TaskEvent) throws(AgentStateError) {
     if case .created(let created) = event {
       guard status == .new else { throw invalid("the task was already created") }
+      let specs = created.subtasks ?? []
+      guard Set(specs.map(\.id)).count == specs.count else { throw invalid("duplicate subtask ids") }
       status = .pending
       goal = created.goal
       owner = created.owner
-      for spec in created.subtasks ?? [] {
-        guard !subtasks.contains(where: { $0.id == spec.id }) else {
-          throw invalid("duplicate subtask \(spec.id)")
-        }
-        subtasks.append(Subtask(id: spec.id, description: spec.description))
-      }
+      subtasks = specs.map { Subtask(id: $0.id, description: $0.description) }
       return
     }
     guard status != .new else { throw invalid("the task has not been created") }
