@@ -101,6 +101,53 @@ struct KeyedValueContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
     try ValueDecoder(value: try member(key), codingPath: codingPath + [key]).decodeValue(type)
   }
 
+  // Concrete overloads for the common primitives, so that decoding them costs
+  // no dynamic cast and builds no coding path unless it fails.
+  func decode(_ type: String.Type, forKey key: Key) throws -> String {
+    if case .string(let text) = try member(key) { return text }
+    return try decode(type, generic: key)
+  }
+
+  func decode(_ type: Bool.Type, forKey key: Key) throws -> Bool {
+    if case .bool(let flag) = try member(key) { return flag }
+    return try decode(type, generic: key)
+  }
+
+  func decode(_ type: Int.Type, forKey key: Key) throws -> Int {
+    if case .int(let number) = try member(key), let exact = Int(exactly: number) { return exact }
+    return try decode(type, generic: key)
+  }
+
+  func decode(_ type: Int64.Type, forKey key: Key) throws -> Int64 {
+    if case .int(let number) = try member(key) { return number }
+    return try decode(type, generic: key)
+  }
+
+  func decode(_ type: Double.Type, forKey key: Key) throws -> Double {
+    if case .double(let number) = try member(key) { return number }
+    return try decode(type, generic: key)
+  }
+
+  func decodeIfPresent(_ type: String.Type, forKey key: Key) throws -> String? {
+    switch members[key.stringValue] {
+    case nil, .null?: return nil
+    case .string(let text)?: return text
+    default: return try decode(type, generic: key)
+    }
+  }
+
+  func decodeIfPresent(_ type: Int.Type, forKey key: Key) throws -> Int? {
+    switch members[key.stringValue] {
+    case nil, .null?: return nil
+    case .int(let number)? where Int(exactly: number) != nil: return Int(number)
+    default: return try decode(type, generic: key)
+    }
+  }
+
+  private func decode<Value: Decodable>(_ type: Value.Type, generic key: Key) throws -> Value {
+    try ValueDecoder(value: try member(key), codingPath: codingPath + [key]).decodeValue(type)
+  }
+
   func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type, forKey key: Key) throws
     -> KeyedDecodingContainer<NestedKey>
   {
