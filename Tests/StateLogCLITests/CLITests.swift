@@ -94,6 +94,62 @@ struct CLITests {
     }
   }
 
+  static func statelog(_ arguments: [String], input: String) async throws -> Outcome {
+    let result = try await Subprocess.run(
+      .path(FilePath(builtProductPath("statelog"))), arguments: Arguments(arguments), input: .string(input),
+      output: .string(limit: 1 << 20), error: .string(limit: 1 << 16))
+    var status: Int32 = -1
+    if case .exited(let code) = result.terminationStatus { status = code }
+    return Outcome(status: status, stdout: result.standardOutput, stderr: result.standardError)
+  }
+
+  @Test(
+    "append prints one position per line; a bad line writes nothing of its batch; export and import round-trip"
+  )
+  func appendImportExport() async throws {
+    let directory = TemporaryDirectory("cli-append")
+    let log = directory.child("log")
+    let lines = [
+      #"{"stream":"task/t1","type":"task.created","data":{"goal":"ship","subtasks":[{"id":"a","description":"A"}]},"time":"2026-11-24T14:02:00.123456789Z"}"#,
+      #"{"stream":"task/t1","type":"task.subtask_started","data":{"id":"a"},"expected_version":1}"#,
+      #"{"stream":"profile/p","type":"profile.preference_set","data":{"key":"ui.theme","value":"dark"},"time":1795528920000000000,"id":"6ba7b810-9dad-41d1-80b4-00c04fd430c8"}"#,
+    ]
+    let appended = try await Self.statelog(["append", log], input: lines.joined(separator: "\n") + "\n")
+    #expect(appended.status == 0, "\(appended.stderr)")
+    let outputs = try appended.stdout.split(separator: "\n").map { try Self.json(String($0)) }
+    #expect(outputs.map { $0["line"] as? Int } == [1, 2, 3])
+    #expect(outputs.map { $0["seq"] as? Int } == [1, 2, 3])
+    #expect(outputs[2]["id"] as? String == "6ba7b810-9dad-41d1-80b4-00c04fd430c8")
+
+    let bad = try await Self.statelog(
+      ["append", log],
+      input: #"{"stream":"task/t1","type":"task.subtask_completed","data":{"id":"a"}}"#
+        + "\n{\"stream\":\"x\"}\n")
+    #expect(bad.status == 8)
+    #expect(bad.stderr.contains("line 2"))
+    let conflict = try await Self.statelog(
+      ["append", log],
+      input: #"{"stream":"task/t1","type":"task.subtask_completed","data":{"id":"a"},"expected_version":7}"#
+        + "\n")
+    #expect(conflict.status != 0)
+    #expect(try Log.openReadOnly(at: log).lastSequence == 3, "nothing of a failed batch is written")
+
+    let exported = try await Self.statelog("export", log)
+    #expect(exported.stdout.split(separator: "\n").count == 3)
+    #expect(exported.stdout.contains(#""time":"2026-11-24T14:02:00.123456789Z""#))
+    Files.write(directory.child("backup.jsonl"), Array(exported.stdout.utf8))
+    let copy = directory.child("copy")
+    #expect(try await Self.statelog("import", copy, directory.child("backup.jsonl")).status == 0)
+    #expect(try await Self.statelog("export", copy).stdout == exported.stdout, "an export is an exact backup")
+    for stream in ["task/t1", "profile/p"] {
+      let original = try await Self.statelog("state", log, stream, "--format", "json")
+      let imported = try await Self.statelog("state", copy, stream, "--format", "json")
+      #expect(original.stdout == imported.stdout)
+    }
+    let recovered = try await Self.statelog("recover", copy)
+    #expect(recovered.stdout.hasPrefix("clean"))
+  }
+
   @Test("errors are one line on stderr with the documented exit code")
   func errors() async throws {
     let directory = TemporaryDirectory("cli-errors")
@@ -111,7 +167,12 @@ struct CLITests {
     #expect(unknown.status == 9)
     let unknownKind = try await Self.statelog("state", log, "session/x")
     #expect(unknownKind.status == 9)
-    for outcome in [missing, notALog, badPoint, unknown, unknownKind] {
+    let holder = try Log.open(at: log)
+    let locked = try await Self.statelog(["append", log], input: "")
+    #expect(locked.status == 4)
+    #expect(locked.stderr.contains("pid \(getpid())"))
+    try holder.close()
+    for outcome in [missing, notALog, badPoint, unknown, unknownKind, locked] {
       #expect(outcome.stderr.hasPrefix("statelog: "))
       #expect(outcome.stderr.split(separator: "\n").count == 1, "one line: \(outcome.stderr)")
     }

@@ -25,7 +25,7 @@ struct DemoCommand: ParsableCommand {
   func run() throws {
     try reportingFailures {
       let path = try directory ?? makeTemporaryDirectory()
-      let start = try parseTime("2026-11-24T14:00:00Z")
+      let start = Timestamp(nanosecondsSinceEpoch: ISO8601.parse("2026-11-24T14:00:00Z")!)
       // The demo's clock: each event 15 seconds after the one before.
       let clock = Mutex(start.nanosecondsSinceEpoch)
       var options = LogOptions()
@@ -133,14 +133,4 @@ func makeTemporaryDirectory() throws -> String {
     throw CommandFailure("cannot create a temporary directory in /tmp")
   }
   return String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-}
-
-/// Parses an ISO 8601 UTC time such as `2026-11-24T14:02:00Z`.
-func parseTime(_ text: String) throws -> Timestamp {
-  let formatter = ISO8601DateFormatter()
-  formatter.formatOptions = [.withInternetDateTime]
-  guard let date = formatter.date(from: text) else {
-    throw ValidationError("not an ISO 8601 time: \(text)")
-  }
-  return Timestamp(nanosecondsSinceEpoch: Int64((date.timeIntervalSince1970 * 1_000_000_000).rounded()))
 }

@@ -15,21 +15,12 @@ enum PointParser {
     if let relative = relativeSeconds(text) {
       return .timestamp(timestamp(now.addingTimeInterval(-relative)))
     }
-    if let date = isoDate(text) { return .timestamp(timestamp(date)) }
+    if let nanoseconds = ISO8601.parse(text) {
+      return .timestamp(Timestamp(nanosecondsSinceEpoch: nanoseconds))
+    }
     throw CommandFailure(
       "bad --at \"\(text)\": expected a sequence (1234, seq:1234), a version (v:17), "
         + "an ISO 8601 time (2026-11-24T14:02:00Z) or a relative time (-2h)")
-  }
-
-  static func isoDate(_ text: String) -> Date? {
-    for options in [
-      ISO8601DateFormatter.Options.withInternetDateTime, [.withInternetDateTime, .withFractionalSeconds],
-    ] {
-      let formatter = ISO8601DateFormatter()
-      formatter.formatOptions = options
-      if let date = formatter.date(from: text) { return date }
-    }
-    return nil
   }
 
   /// `-2h` and friends, in seconds before now.
