@@ -150,6 +150,47 @@ struct CLITests {
     #expect(recovered.stdout.hasPrefix("clean"))
   }
 
+  /// An event `number` minutes after 2026-11-24T14:00:00Z.
+  static func note(_ number: Int) -> NewEvent {
+    NewEvent(
+      stream: "note/\(number % 2)", type: "note",
+      timestamp: Timestamp(nanosecondsSinceEpoch: 1_795_528_800_000_000_000 + Int64(number) * 60_000_000_000),
+      payload: BinaryPayloadCodec().encode(.int(Int64(number))))
+  }
+
+  @Test("events --follow prints events a writer appends while it runs; --since and --until filter by time")
+  func follow() async throws {
+    let directory = TemporaryDirectory("cli-follow")
+    let writer = try Log.open(at: directory.path)
+    try writer.append([Self.note(0), Self.note(1)])
+    let result = try await Subprocess.run(
+      .path(FilePath(builtProductPath("statelog"))),
+      arguments: ["events", directory.path, "--follow", "--format", "json"], input: .none, output: .sequence,
+      error: .discarded
+    ) { execution -> [Int] in
+      var sequences: [Int] = []
+      for try await line in execution.standardOutput.strings() {
+        for text in line.split(separator: "\n") {
+          sequences.append(try Self.json(String(text))["seq"] as? Int ?? -1)
+        }
+        // Once the stored events are out, append live ones, one at a time.
+        if sequences.count >= 2 && sequences.count < 6 { try writer.append([Self.note(sequences.count)]) }
+        if sequences.count >= 6 {
+          try execution.send(signal: .terminate)
+          break
+        }
+      }
+      return sequences
+    }
+    #expect(result.closureResult == [1, 2, 3, 4, 5, 6])
+    // Events at minutes 0..5 after 14:00; since 14:02 and until 14:04 keeps 3 of them.
+    let window = try await Self.statelog(
+      "events", directory.path, "--since", "2026-11-24T14:02:00Z", "--until", "2026-11-24T14:04:00Z",
+      "--format", "json")
+    #expect(
+      window.stdout.split(separator: "\n").map { try? Self.json(String($0))["seq"] as? Int } == [3, 4, 5])
+  }
+
   @Test("errors are one line on stderr with the documented exit code")
   func errors() async throws {
     let directory = TemporaryDirectory("cli-errors")
