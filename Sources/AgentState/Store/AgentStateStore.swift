@@ -1,3 +1,4 @@
+import Dispatch
 public import StateLog
 import Synchronization
 
@@ -47,7 +48,16 @@ public final class AgentStateStore: Sendable {
   /// The log and codec underneath.
   public let events: EventStore
   public var log: Log { events.log }
+  /// Where state snapshots are kept.
+  public let snapshots: SnapshotStore
+  /// A snapshot of a stream is taken in the background each time its version
+  /// passes a multiple of this; 0 turns automatic snapshots off.
+  public let snapshotInterval: Int
+  /// How many snapshots per stream are kept.
+  public let snapshotsKept: Int
   private let cache: Mutex<StateCache>
+  /// Writes snapshots off the append path, one at a time.
+  private let snapshotQueue = DispatchQueue(label: "statelog.snapshots")
 
   /// The schema registry with every AgentState event type, plus `extra`'s
   /// registrations and upcasters (for an application's own migrations).
@@ -70,22 +80,84 @@ public final class AgentStateStore: Sendable {
   ///   - registry: Upcasters for event versions older than this code's.
   ///   - cacheCapacity: How many streams' current states to keep in memory.
   /// - Throws: ``StateLogError`` as ``Log/open(at:options:)`` does.
+  ///   - snapshotInterval: Take a snapshot of a stream every this many of its
+  ///     events (0: never automatically).
+  ///   - snapshotsKept: Snapshots kept per stream.
   public static func open(
     at path: String, options: LogOptions = LogOptions(), registry: SchemaRegistry = SchemaRegistry(),
-    cacheCapacity: Int = 1_024
+    cacheCapacity: Int = 1_024, snapshotInterval: Int = 1_000, snapshotsKept: Int = 3
   ) throws -> AgentStateStore {
     AgentStateStore(
-      log: try Log.open(at: path, options: options), registry: registry, cacheCapacity: cacheCapacity)
+      log: try Log.open(at: path, options: options), registry: registry, cacheCapacity: cacheCapacity,
+      snapshotInterval: snapshotInterval, snapshotsKept: snapshotsKept)
   }
 
   /// A store over an open log (read-only logs can be read, not appended to).
-  public init(log: Log, registry: SchemaRegistry = SchemaRegistry(), cacheCapacity: Int = 1_024) {
+  public init(
+    log: Log, registry: SchemaRegistry = SchemaRegistry(), cacheCapacity: Int = 1_024,
+    snapshotInterval: Int = 1_000,
+    snapshotsKept: Int = 3
+  ) {
     events = EventStore(log: log, registry: Self.registry(adding: registry))
     cache = Mutex(StateCache(capacity: cacheCapacity))
+    snapshots = SnapshotStore(log: log)
+    self.snapshotInterval = max(0, snapshotInterval)
+    self.snapshotsKept = max(1, snapshotsKept)
   }
 
-  /// Closes the log.
-  public func close() throws { try log.close() }
+  /// Waits for snapshots being written in the background, then closes the log.
+  public func close() throws {
+    waitForSnapshots()
+    try log.close()
+  }
+
+  /// Returns once every snapshot scheduled so far is written.
+  public func waitForSnapshots() {
+    snapshotQueue.sync {}
+  }
+
+  /// Takes a snapshot of the stream's current state now.
+  ///
+  /// - Returns: The snapshot's sequence, or `nil` if the stream has no events.
+  @discardableResult
+  public func takeSnapshot<State: AgentStream>(of type: State.Type, id: String) throws -> UInt64? {
+    let state = try state(type, id: id)
+    guard state.version > 0, let sequence = log.sequence(ofVersion: state.version, inStream: state.streamID)
+    else {
+      return nil
+    }
+    try writeSnapshot(state, sequence: sequence)
+    return sequence
+  }
+
+  private func writeSnapshot<State: AgentStream>(_ state: State, sequence: UInt64) throws {
+    let payload = BinaryPayloadCodec().encode(try JSONValueEncoder().encode(state))
+    try snapshots.write(
+      Snapshot(
+        stream: state.streamID, sequence: sequence, version: state.version,
+        timestamp: try log.event(at: sequence).timestamp, stateVersion: State.stateVersion, payload: payload))
+    try snapshots.prune(state.streamID, keep: snapshotsKept)
+  }
+
+  /// The newest usable snapshot's state at or before the limits, or an empty state.
+  private func startingState<State: AgentStream>(
+    _ type: State.Type, id: String, atOrBefore sequence: UInt64 = .max, version: UInt64 = .max
+  ) -> (state: State, sequence: UInt64) {
+    let stream = "\(State.kind)/\(id)"
+    guard
+      let snapshot = snapshots.latest(
+        of: stream, atOrBefore: sequence, version: version, stateVersion: State.stateVersion)
+    else { return (State(id: id), 0) }
+    do {
+      let value = try snapshot.payload.withUnsafeBytes { try BinaryPayloadCodec().decode($0) }
+      let state = try JSONValueDecoder().decode(State.self, from: value)
+      guard state.version == snapshot.version else { return (State(id: id), 0) }
+      return (state, snapshot.sequence)
+    } catch {
+      // A snapshot whose state no longer decodes is derived data: replay instead.
+      return (State(id: id), 0)
+    }
+  }
 
   public func conversation(_ id: String) -> ConversationHandle { ConversationHandle(store: self, id: id) }
   public func task(_ id: String) -> TaskHandle { TaskHandle(store: self, id: id) }
@@ -100,7 +172,7 @@ public final class AgentStateStore: Sendable {
     let cached: State? = cache.withLock { $0.state(stream) }
     let last = log.lastVersion(of: stream)
     if let cached, cached.version == last { return cached }
-    var state = cached ?? State(id: id)
+    var state = cached ?? startingState(type, id: id).state
     if state.version > last { state = State(id: id) }
     for event in try events.events(inStream: stream, fromVersion: state.version + 1) {
       try state.apply(event)
@@ -131,9 +203,10 @@ public final class AgentStateStore: Sendable {
     case .timestamp(let time): limitSequence = try log.sequence(atOrBefore: time)
     case .version(let version): limitVersion = version
     }
-    var state = State(id: id)
-    var sequence: UInt64 = 0
-    for event in try events.events(inStream: stream, throughVersion: limitVersion) {
+    var (state, sequence) = startingState(type, id: id, atOrBefore: limitSequence, version: limitVersion)
+    for event in try events.events(
+      inStream: stream, fromVersion: state.version + 1, throughVersion: limitVersion)
+    {
       guard event.sequence <= limitSequence else { break }
       try state.apply(event)
       sequence = event.sequence
@@ -170,9 +243,16 @@ public final class AgentStateStore: Sendable {
       throw error
     }
     let stored = try newEvents.map { try $0.newEvent(in: events, stream: stream, id: .random()) }
-    try log.append(stored, expecting: [stream: .version(current.version)])
+    let appended = try log.append(stored, expecting: [stream: .version(current.version)])
     let result = next
     cache.withLock { $0.store(result, for: stream) }
+    let interval = UInt64(snapshotInterval)
+    if interval > 0 && result.version / interval > current.version / interval {
+      snapshotQueue.async { [self] in
+        // Derived data: a snapshot that cannot be written is simply not there.
+        try? writeSnapshot(result, sequence: appended.lastSequence)
+      }
+    }
     return result
   }
 

@@ -1,0 +1,142 @@
+public import Logging
+
+/// Snapshots of streams' derived state, in the log's `snapshots` directory
+/// (format-spec.md, "Snapshot files").
+///
+/// Writing is crash-safe: a snapshot is written to a temporary file, synced,
+/// renamed into place and its directory synced, so a crash leaves either no
+/// snapshot or a whole one. Reading skips (and logs) any snapshot that is
+/// damaged, of another state version, or does not match the log, so the
+/// caller falls back to replay and never gets a wrong answer.
+public struct SnapshotStore: Sendable {
+  public let log: Log
+  let directory: String
+  let logger: Logger
+
+  public init(log: Log, logger: Logger? = nil) {
+    self.log = log
+    self.directory = log.directory + "/snapshots"
+    self.logger = logger ?? log.options.logger ?? Logger.current
+  }
+
+  var io: any FileIO { log.io }
+
+  /// A stream's snapshot directory: the stream id with every byte other than
+  /// `A-Z a-z 0-9 . _ -` written as `%XX`, so any stream id is one safe name.
+  func streamDirectory(_ stream: String) -> String {
+    var name = ""
+    for byte in stream.utf8 {
+      switch byte {
+      case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+        UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "-"):
+        name.unicodeScalars.append(UnicodeScalar(byte))
+      default:
+        let hex = String(byte, radix: 16, uppercase: true)
+        name += "%" + (hex.count == 1 ? "0" : "") + hex
+      }
+    }
+    // "." and ".." are not names a stream may take on disk.
+    if name == "." || name == ".." { name = name.replacingDots() }
+    return directory + "/" + name
+  }
+
+  /// Stores a snapshot, replacing one at the same sequence.
+  ///
+  /// - Throws: ``StateLogError`` with ``StateLogError/Code/ioFailure``, or
+  ///   ``StateLogError/Code/readOnly`` on a read-only log.
+  public func write(_ snapshot: Snapshot) throws {
+    guard !log.isReadOnly else {
+      throw StateLogError(.readOnly, "cannot write snapshots of a log opened read-only")
+    }
+    guard snapshot.payload.count <= Snapshot.maximumPayloadSize else {
+      throw StateLogError(.payloadTooLarge, "snapshot of \(snapshot.payload.count) bytes is too large")
+    }
+    let folder = streamDirectory(snapshot.stream)
+    try io.createDirectory(directory)
+    try io.createDirectory(folder)
+    try io.writeFileAtomically(
+      folder + "/" + Self.fileName(snapshot.sequence), snapshot.encoded(), durable: true)
+    try io.synchronizeDirectory(folder)
+  }
+
+  /// The sequences of a stream's stored snapshots, oldest first.
+  public func sequences(of stream: String) throws -> [UInt64] {
+    guard let names = try io.contentsOfDirectory(streamDirectory(stream)) else { return [] }
+    return names.compactMap(Self.sequence(ofFile:)).sorted()
+  }
+
+  /// The newest usable snapshot of `stream` at or before `sequence` whose
+  /// version is at most `version` and whose state version is `stateVersion`.
+  ///
+  /// Damaged snapshots, those of another state version and those that do not
+  /// match the log (the event at their sequence is not their stream's event at
+  /// their version) are skipped and logged.
+  public func latest(
+    of stream: String, atOrBefore sequence: UInt64 = .max, version: UInt64 = .max, stateVersion: UInt32
+  ) -> Snapshot? {
+    guard let candidates = try? sequences(of: stream) else { return nil }
+    for candidate in candidates.reversed() where candidate <= sequence {
+      let path = streamDirectory(stream) + "/" + Self.fileName(candidate)
+      do {
+        let snapshot = try read(path)
+        guard snapshot.stream.utf8.elementsEqual(stream.utf8), snapshot.sequence == candidate else {
+          throw StateLogError(.corruption, "snapshot belongs to another stream or sequence")
+        }
+        guard snapshot.version <= version else { continue }
+        guard snapshot.stateVersion == stateVersion else {
+          logger.info(
+            "skipped a snapshot of an older state version",
+            metadata: ["statelog.file": "\(path)", "statelog.state_version": "\(snapshot.stateVersion)"])
+          continue
+        }
+        guard log.sequence(ofVersion: snapshot.version, inStream: stream) == snapshot.sequence else {
+          throw StateLogError(.corruption, "snapshot does not match the log")
+        }
+        return snapshot
+      } catch {
+        logger.info(
+          "skipped an unusable snapshot",
+          metadata: ["statelog.file": "\(path)", "statelog.error": "\(error)"])
+      }
+    }
+    return nil
+  }
+
+  /// Removes all but the newest `keep` snapshots of `stream`.
+  public func prune(_ stream: String, keep: Int) throws {
+    let sequences = try sequences(of: stream)
+    for sequence in sequences.dropLast(max(0, keep)) {
+      try io.remove(streamDirectory(stream) + "/" + Self.fileName(sequence))
+    }
+  }
+
+  private func read(_ path: String) throws -> Snapshot {
+    let file = try io.open(path, mode: .readOnly)
+    defer { io.close(file) }
+    let size = try io.size(of: file)
+    guard size <= UInt64(Snapshot.maximumPayloadSize) + (1 << 16) else {
+      throw StateLogError(.corruption, "snapshot file is too large", file: path)
+    }
+    do {
+      return try Snapshot(decoding: try io.readBytes(file, count: Int(size), at: 0))
+    } catch let failure as DecodingFailure {
+      throw StateLogError(.corruption, failure.message, file: path)
+    }
+  }
+
+  static func fileName(_ sequence: UInt64) -> String {
+    let digits = String(sequence)
+    return String(repeating: "0", count: 20 - digits.count) + digits + ".snap"
+  }
+
+  static func sequence(ofFile name: String) -> UInt64? {
+    guard name.hasSuffix(".snap"), name.utf8.count == 25 else { return nil }
+    return UInt64(name.dropLast(5))
+  }
+}
+
+extension String {
+  fileprivate func replacingDots() -> String {
+    String(repeating: "%2E", count: count)
+  }
+}

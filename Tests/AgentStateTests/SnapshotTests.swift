@@ -1,0 +1,126 @@
+import TestSupport
+import Testing
+
+@testable import AgentState
+@testable import StateLog
+
+@Suite("Snapshots")
+struct SnapshotTests {
+  static func store(at path: String, interval: Int) throws -> AgentStateStore {
+    var options = LogOptions()
+    options.durability = .buffered
+    options.segmentSize = 16 << 10
+    return try AgentStateStore.open(
+      at: path, options: options, snapshotInterval: interval, snapshotsKept: 1_000)
+  }
+
+  @Test(
+    "snapshot plus replay equals the state after exactly that prefix, for all three kinds",
+    arguments: [11 as UInt64, 12])
+  func snapshotPlusReplay(seed: UInt64) throws {
+    let directory = TemporaryDirectory("snapshots")
+    let store = try Self.store(at: directory.path, interval: 5)
+    var generator = SeededGenerator(seed: seed)
+    var history: [(sequence: UInt64, states: [String: AnyAgentState])] = []
+    var current: [String: AnyAgentState] = [:]
+    for _ in 0..<240 {
+      try StoreTests.randomStep(store, &generator)
+      let event = try store.log.event(at: store.log.lastSequence)
+      current[event.stream] = try store.state(ofStream: event.stream).state
+      history.append((event.sequence, current))
+    }
+    store.waitForSnapshots()
+    for stream in ["conversation/c", "task/t", "profile/p"] {
+      #expect(try store.snapshots.sequences(of: stream).count >= 5, "\(stream) should have snapshots")
+    }
+    // A fresh store (empty cache) answers from snapshots plus replay.
+    let reader = AgentStateStore(log: store.log, snapshotInterval: 0)
+    for _ in 0..<120 {
+      let entry = history[Int.random(in: 0..<history.count, using: &generator)]
+      for (stream, expected) in entry.states {
+        #expect(
+          try reader.state(ofStream: stream, at: .sequence(entry.sequence)).state == expected, "seed \(seed)")
+        #expect(
+          try reader.state(ofStream: stream, at: .version(expected.version)).state == expected, "seed \(seed)"
+        )
+      }
+    }
+    for stream in ["conversation/c", "task/t", "profile/p"] {
+      #expect(try AgentStateStore(log: store.log).state(ofStream: stream).state == current[stream])
+    }
+  }
+
+  @Test(
+    "damaged, deleted and outdated snapshots are skipped and the answer stays right",
+    arguments: ["damage", "delete", "outdated", "foreign"])
+  func unusableSnapshots(damage: String) throws {
+    let directory = TemporaryDirectory("bad-snapshots")
+    let store = try Self.store(at: directory.path, interval: 0)
+    let task = store.task("t")
+    try task.create(goal: "g", subtasks: (0..<30).map { ("s\($0)", "step") })
+    for index in 0..<30 {
+      try task.startSubtask("s\(index)")
+      try task.completeSubtask("s\(index)", result: .int(Int64(index)))
+      if index % 10 == 9 { try store.takeSnapshot(of: TaskState.self, id: "t") }
+    }
+    let expectedLatest = try task.state()
+    let expectedMiddle = try task.state(at: .version(41)).state
+    let sequences = try store.snapshots.sequences(of: "task/t")
+    #expect(sequences.count == 3)
+    let folder = store.snapshots.streamDirectory("task/t")
+    let newest = folder + "/" + SnapshotStore.fileName(sequences.last!)
+    switch damage {
+    case "damage":
+      var bytes = Files.read(newest)
+      bytes[bytes.count / 2] ^= 0x20
+      Files.write(newest, bytes)
+    case "delete":
+      for sequence in sequences { Files.remove(folder + "/" + SnapshotStore.fileName(sequence)) }
+    case "outdated":
+      var snapshot = try Snapshot(decoding: Files.read(newest))
+      snapshot.stateVersion = 0
+      Files.write(newest, snapshot.encoded())
+    default:
+      // A sound snapshot that claims a version the log holds at another sequence.
+      var snapshot = try Snapshot(decoding: Files.read(newest))
+      snapshot.version -= 1
+      Files.write(newest, snapshot.encoded())
+    }
+    let reader = AgentStateStore(log: store.log, snapshotInterval: 0)
+    #expect(try reader.task("t").state() == expectedLatest)
+    #expect(try reader.task("t").state(at: .version(41)).state == expectedMiddle)
+    #expect(!Files.list(folder).contains { $0.hasSuffix(".tmp") })
+  }
+
+  @Test("a read from a snapshot touches no event before it")
+  func snapshotIsUsed() throws {
+    let directory = TemporaryDirectory("used")
+    do {
+      let store = try Self.store(at: directory.path, interval: 0)
+      try store.task("t").create(goal: "g", subtasks: [("a", "A")])
+      try store.task("t").startSubtask("a")
+      try store.takeSnapshot(of: TaskState.self, id: "t")
+      try store.close()
+    }
+    // Damage the first event's batch: a replay from the start would fail.
+    let segment = directory.child(SegmentName.segment(1))
+    var bytes = Files.read(segment)
+    bytes[SegmentHeader.size + BatchHeader.size + 4] ^= 0xFF
+    Files.write(segment, bytes)
+    let log = try Log.openReadOnly(at: directory.path)
+    #expect(throws: StateLogError.self) { try AgentStateStore(log: log).task("t").state(at: .version(1)) }
+    let state = try AgentStateStore(log: log).task("t").state()
+    #expect(state.version == 2)
+    #expect(state.subtasks.first?.status == .running)
+  }
+
+  @Test("stream ids of any bytes map to safe snapshot directories")
+  func directoryNames() throws {
+    let directory = TemporaryDirectory("names")
+    let log = try Log.open(at: directory.path)
+    let snapshots = SnapshotStore(log: log)
+    #expect(snapshots.streamDirectory("task/t 1").hasSuffix("/snapshots/task%2Ft%201"))
+    #expect(snapshots.streamDirectory("..").hasSuffix("/snapshots/%2E%2E"))
+    #expect(snapshots.streamDirectory("profile/caf\u{E9}").hasSuffix("profile%2Fcaf%C3%A9"))
+  }
+}
