@@ -14,7 +14,8 @@ struct StateLogCommand: ParsableCommand {
       """,
     subcommands: [
       DemoCommand.self, InfoCommand.self, VerifyCommand.self, StreamsCommand.self, EventsCommand.self,
-      StateCommand.self, HistoryCommand.self, AppendCommand.self, ImportCommand.self, ExportCommand.self,
+      StateCommand.self, HistoryCommand.self, DiffCommand.self, AppendCommand.self, ImportCommand.self,
+      ExportCommand.self,
       RecoverCommand.self,
     ]
   )

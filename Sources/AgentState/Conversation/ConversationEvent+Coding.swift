@@ -2,11 +2,16 @@ public import StateLog
 
 extension ConversationEvent: AgentEvent {
   public static let eventTypes: [any EventType.Type] = [
+    Forked<ConversationState>.self,
     Started.self, MessageAdded.self, Summarized.self, Feedback.self, Ended.self,
   ]
 
+  public static func forked(_ fork: Forked<ConversationState>) -> Self { .fork(fork) }
+
   public init(decoding event: DecodedEvent) throws {
     switch event.type {
+    case Forked<ConversationState>.typeName:
+      self = .fork(try event.decode(as: Forked<ConversationState>.self))
     case Started.typeName: self = .started(try event.decode(as: Started.self))
     case MessageAdded.typeName: self = .messageAdded(try event.decode(as: MessageAdded.self))
     case Summarized.typeName: self = .summarized(try event.decode(as: Summarized.self))
@@ -18,6 +23,7 @@ extension ConversationEvent: AgentEvent {
 
   public func newEvent(in store: EventStore, stream: String, id: EventID) throws -> NewEvent {
     switch self {
+    case .fork(let event): try store.newEvent(event, stream: stream, id: id)
     case .started(let event): try store.newEvent(event, stream: stream, id: id)
     case .messageAdded(let event): try store.newEvent(event, stream: stream, id: id)
     case .summarized(let event): try store.newEvent(event, stream: stream, id: id)

@@ -8,6 +8,8 @@ public enum ConversationEvent: Hashable, Sendable {
   case summarized(Summarized)
   case feedback(Feedback)
   case ended(Ended)
+  /// `conversation.forked`: the first event of a forked stream.
+  case fork(Forked<ConversationState>)
 
   /// `conversation.started`
   public struct Started: EventType, Hashable {

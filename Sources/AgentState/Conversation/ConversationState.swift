@@ -25,6 +25,8 @@ public struct ConversationState: AgentStream {
   public var id: String
   public var version: UInt64 = 0
   public var skippedEvents = 0
+  /// Where this stream was forked from, if it was.
+  public var origin: ForkOrigin?
   public var status = Status.new
   public var agent: String?
   public var user: String?
@@ -45,7 +47,13 @@ public struct ConversationState: AgentStream {
   ///   the messages or back before the previous summary, feedback on a message
   ///   that does not exist.
   public mutating func reduce(_ event: ConversationEvent) throws(AgentStateError) {
+    if case .fork(let fork) = event {
+      try reduceFork(fork)
+      return
+    }
     switch event {
+    case .fork:
+      break
     case .started(let started):
       guard status == .new else { throw invalid("the conversation has already started") }
       status = .active

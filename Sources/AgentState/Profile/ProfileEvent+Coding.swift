@@ -2,6 +2,7 @@ public import StateLog
 
 extension ProfileEvent: AgentEvent {
   public static let eventTypes: [any EventType.Type] = [
+    Forked<ProfileState>.self,
     PreferenceSet.self, PreferenceRemoved.self, FactStored.self, FactRetracted.self, ContextLearned.self,
     PreferencesUpdated.self,
   ]
@@ -20,8 +21,11 @@ extension ProfileEvent: AgentEvent {
     }
   }
 
+  public static func forked(_ fork: Forked<ProfileState>) -> Self { .fork(fork) }
+
   public init(decoding event: DecodedEvent) throws {
     switch event.type {
+    case Forked<ProfileState>.typeName: self = .fork(try event.decode(as: Forked<ProfileState>.self))
     case PreferenceSet.typeName: self = .preferenceSet(try event.decode(as: PreferenceSet.self))
     case PreferenceRemoved.typeName: self = .preferenceRemoved(try event.decode(as: PreferenceRemoved.self))
     case FactStored.typeName: self = .factStored(try event.decode(as: FactStored.self))
@@ -35,6 +39,7 @@ extension ProfileEvent: AgentEvent {
 
   public func newEvent(in store: EventStore, stream: String, id: EventID) throws -> NewEvent {
     switch self {
+    case .fork(let event): try store.newEvent(event, stream: stream, id: id)
     case .preferenceSet(let event): try store.newEvent(event, stream: stream, id: id)
     case .preferenceRemoved(let event): try store.newEvent(event, stream: stream, id: id)
     case .factStored(let event): try store.newEvent(event, stream: stream, id: id)

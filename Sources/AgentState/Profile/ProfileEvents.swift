@@ -8,6 +8,8 @@ public enum ProfileEvent: Hashable, Sendable {
   case factRetracted(FactRetracted)
   case contextLearned(ContextLearned)
   case preferencesUpdated(PreferencesUpdated)
+  /// `profile.forked`: the first event of a forked stream.
+  case fork(Forked<ProfileState>)
 
   /// `profile.preference_set`: `key` is a dotted path such as `"ui.theme"`.
   public struct PreferenceSet: EventType, Hashable {

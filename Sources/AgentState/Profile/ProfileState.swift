@@ -10,6 +10,8 @@ public struct ProfileState: AgentStream {
   public var id: String
   public var version: UInt64 = 0
   public var skippedEvents = 0
+  /// Where this stream was forked from, if it was.
+  public var origin: ForkOrigin?
   /// Preferences as a nested object: `"ui.theme"` is at `preferences["ui"]["theme"]`.
   public var preferences: JSONValue = .object([:])
   /// Facts by id; retracted facts are gone.
@@ -25,7 +27,13 @@ public struct ProfileState: AgentStream {
   ///   preference path, removing a preference that is not set, retracting an
   ///   unknown fact, a confidence outside 0...1, an empty key.
   public mutating func reduce(_ event: ProfileEvent) throws(AgentStateError) {
+    if case .fork(let fork) = event {
+      try reduceFork(fork)
+      return
+    }
     switch event {
+    case .fork:
+      break
     case .preferenceSet(let set):
       let path = try Self.path(set.key)
       preferences = Self.setting(preferences, path: path[...], to: set.value)

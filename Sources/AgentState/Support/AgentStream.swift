@@ -9,7 +9,7 @@ public import StateLog
 /// which another writer may have stored, changes nothing but is counted in
 /// ``skippedEvents``, so replay never fails on it.
 public protocol AgentStream: Codable, Hashable, Sendable {
-  associatedtype Event: AgentEvent
+  associatedtype Event: AgentEvent where Event.State == Self
   /// The stream kind: `"conversation"`, `"task"` or `"profile"`.
   static var kind: String { get }
   /// The version of the state's own shape, stored with snapshots.
@@ -17,7 +17,9 @@ public protocol AgentStream: Codable, Hashable, Sendable {
   /// An empty state of the stream `<kind>/<id>`.
   init(id: String)
   /// The id after the kind prefix.
-  var id: String { get }
+  var id: String { get set }
+  /// Where the stream was forked from, if it was.
+  var origin: ForkOrigin? { get set }
   /// The stream version of the last event applied (0 for none).
   var version: UInt64 { get set }
   /// Events that did not fit the state when replayed, and were skipped.
@@ -65,6 +67,9 @@ extension AgentStream {
 /// A stream kind's event vocabulary: typed events that decode from and encode
 /// to stored events.
 public protocol AgentEvent: Hashable, Sendable {
+  associatedtype State: AgentStream
+  /// The event that starts a forked stream.
+  static func forked(_ fork: Forked<State>) -> Self
   /// Decodes a stored (and upcast) event of this vocabulary.
   init(decoding event: DecodedEvent) throws
   /// The event as something ``EventStore`` can append.

@@ -2,12 +2,16 @@ public import StateLog
 
 extension TaskEvent: AgentEvent {
   public static let eventTypes: [any EventType.Type] = [
+    Forked<TaskState>.self,
     Created.self, SubtaskAdded.self, SubtaskStarted.self, SubtaskCompleted.self, SubtaskFailed.self,
     Checkpointed.self, Completed.self, Failed.self, Cancelled.self,
   ]
 
+  public static func forked(_ fork: Forked<TaskState>) -> Self { .fork(fork) }
+
   public init(decoding event: DecodedEvent) throws {
     switch event.type {
+    case Forked<TaskState>.typeName: self = .fork(try event.decode(as: Forked<TaskState>.self))
     case Created.typeName: self = .created(try event.decode(as: Created.self))
     case SubtaskAdded.typeName: self = .subtaskAdded(try event.decode(as: SubtaskAdded.self))
     case SubtaskStarted.typeName: self = .subtaskStarted(try event.decode(as: SubtaskStarted.self))
@@ -23,6 +27,7 @@ extension TaskEvent: AgentEvent {
 
   public func newEvent(in store: EventStore, stream: String, id: EventID) throws -> NewEvent {
     switch self {
+    case .fork(let event): try store.newEvent(event, stream: stream, id: id)
     case .created(let event): try store.newEvent(event, stream: stream, id: id)
     case .subtaskAdded(let event): try store.newEvent(event, stream: stream, id: id)
     case .subtaskStarted(let event): try store.newEvent(event, stream: stream, id: id)

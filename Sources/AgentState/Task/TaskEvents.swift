@@ -11,6 +11,8 @@ public enum TaskEvent: Hashable, Sendable {
   case completed(Completed)
   case failed(Failed)
   case cancelled(Cancelled)
+  /// `task.forked`: the first event of a forked stream.
+  case fork(Forked<TaskState>)
 
   /// A subtask as a task is created with it.
   public struct SubtaskSpec: Codable, Hashable, Sendable {

@@ -46,6 +46,8 @@ public struct TaskState: AgentStream {
   public var id: String
   public var version: UInt64 = 0
   public var skippedEvents = 0
+  /// Where this stream was forked from, if it was.
+  public var origin: ForkOrigin?
   public var status = Status.new
   public var goal: String?
   public var owner: String?
@@ -65,6 +67,10 @@ public struct TaskState: AgentStream {
   ///   unknown or duplicate subtask id, starting, completing or failing a
   ///   subtask that is already done.
   public mutating func reduce(_ event: TaskEvent) throws(AgentStateError) {
+    if case .fork(let fork) = event {
+      try reduceFork(fork)
+      return
+    }
     if case .created(let created) = event {
       guard status == .new else { throw invalid("the task was already created") }
       let specs = created.subtasks ?? []
@@ -78,6 +84,8 @@ public struct TaskState: AgentStream {
     guard status != .new else { throw invalid("the task has not been created") }
     guard !status.isFinished else { throw invalid("the task is \(status.rawValue)") }
     switch event {
+    case .fork:
+      break
     case .created:
       break
     case .subtaskAdded(let added):

@@ -59,11 +59,9 @@ struct DemoCommand: ParsableCommand {
         StateRenderer.render(try reader.conversation("trip-planning").state(at: .timestamp(moment)).state))
 
       print("\n== What changed since then ==")
-      let later = try reader.log.events(from: try reader.log.sequence(atOrBefore: moment) + 1)
-      let byStream = Dictionary(grouping: later, by: \.stream)
-      for stream in byStream.keys.sorted() {
-        let types = byStream[stream]!.map { $0.type.split(separator: ".").last.map(String.init) ?? $0.type }
-        print("  \(stream): \(types.count) events (\(types.joined(separator: ", ")))")
+      for stream in reader.log.streamIDs() {
+        let diff = try reader.diff(ofStream: stream, from: .timestamp(moment), to: .latest)
+        print("  \(stream): \(diff.summary) (\(diff.events.count) events)")
       }
 
       print("\n== The profile, whose first event was written in schema v1 ==")
