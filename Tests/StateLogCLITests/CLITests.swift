@@ -150,6 +150,40 @@ struct CLITests {
     #expect(recovered.stdout.hasPrefix("clean"))
   }
 
+  @Test("export then import reproduces every event byte for byte: metadata, non-binary payloads, doubles")
+  func exactBackup() async throws {
+    let directory = TemporaryDirectory("cli-exact")
+    let source = directory.child("source")
+    do {
+      let log = try Log.open(at: source)
+      let codec = BinaryPayloadCodec()
+      try log.append([
+        NewEvent(
+          stream: "raw/json", type: "note",
+          timestamp: Timestamp(nanosecondsSinceEpoch: -9_223_372_036_854_775_807),
+          payload: Array(#"{"z": 1, "a": [2.0]}"#.utf8)),
+        NewEvent(stream: "raw/bytes", type: "blob", payload: [0, 255, 10, 13]),
+        NewEvent(
+          stream: "typed/v", type: "numbers", schemaVersion: 4,
+          metadata: EventMetadata(
+            correlationID: EventID("00000000-0000-4000-8000-000000000001"),
+            entries: [.init(key: "z", value: "last"), .init(key: "a", value: "first")]),
+          payload: codec.encode(["double": 2.0, "big": 1e300, "int": .int(.max), "neg": -0.0, "s": "é/😀"])),
+      ])
+      try log.close()
+    }
+    let exported = try await Self.statelog("export", source)
+    #expect(exported.status == 0, "\(exported.stderr)")
+    Files.write(directory.child("backup.jsonl"), Array(exported.stdout.utf8))
+    let copy = directory.child("copy")
+    let imported = try await Self.statelog("import", copy, directory.child("backup.jsonl"))
+    #expect(imported.status == 0, "\(imported.stderr)")
+    let original = try Log.openReadOnly(at: source).events()
+    let restored = try Log.openReadOnly(at: copy).events()
+    #expect(restored == original, "every field, payload byte and metadata entry")
+    #expect(try await Self.statelog("export", copy).stdout == exported.stdout)
+  }
+
   /// An event `number` minutes after 2026-11-24T14:00:00Z.
   static func note(_ number: Int) -> NewEvent {
     NewEvent(

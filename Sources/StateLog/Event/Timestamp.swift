@@ -28,11 +28,10 @@ public struct Timestamp: Hashable, Sendable, Comparable, CustomStringConvertible
 
   /// An ISO 8601 UTC form with nanoseconds, such as `2026-11-24T14:02:00.123456789Z`.
   public var description: String {
-    let seconds =
-      nanosecondsSinceEpoch >= 0
-      ? nanosecondsSinceEpoch / 1_000_000_000
-      : (nanosecondsSinceEpoch + 1) / 1_000_000_000 - 1
-    let nanoseconds = nanosecondsSinceEpoch - seconds * 1_000_000_000
+    // Floor division, written so that nothing overflows, Int64.min included.
+    let remainder = nanosecondsSinceEpoch % 1_000_000_000
+    let seconds = nanosecondsSinceEpoch / 1_000_000_000 - (remainder < 0 ? 1 : 0)
+    let nanoseconds = remainder < 0 ? remainder + 1_000_000_000 : remainder
     var time = time_t(seconds)
     var parts = tm()
     gmtime_r(&time, &parts)

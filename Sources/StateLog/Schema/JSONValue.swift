@@ -112,7 +112,12 @@ extension JSONValue: CustomStringConvertible {
     case .double(let value):
       // JSON has no NaN or infinity; they are written as null.
       if value.isFinite {
-        text += value.rounded() == value && abs(value) < 1e15 ? String(Int64(value)) + ".0" : "\(value)"
+        // Integral doubles keep a ".0" (and zero its sign) so they parse back as doubles.
+        if value == 0 {
+          text += value.sign == .minus ? "-0.0" : "0.0"
+        } else {
+          text += value.rounded() == value && abs(value) < 1e15 ? String(Int64(value)) + ".0" : "\(value)"
+        }
       } else {
         text += "null"
       }

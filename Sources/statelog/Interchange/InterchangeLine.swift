@@ -2,93 +2,145 @@ import AgentState
 import Foundation
 import StateLog
 
-/// One event of the JSON Lines interchange format (README, "JSON Lines"):
-/// `{"stream", "type", "data", "time", "id", "schema_version", "expected_version"}`.
-struct InterchangeLine: Decodable {
+/// One event of the JSON Lines interchange format (README, "JSON Lines";
+/// format-spec.md, "JSON Lines interchange format").
+struct InterchangeLine {
   var stream: String
   var type: String
-  var data: JSONValue
+  /// The payload: `data` encoded with the binary payload codec, or the exact
+  /// bytes of `data_base64`.
+  var payload: Payload
   var time: Timestamp?
   var id: EventID?
   var schemaVersion: UInt32?
   var expectedVersion: ExpectedVersion?
+  var metadata = EventMetadata()
 
-  enum CodingKeys: String, CodingKey {
-    case stream, type, data, time, id
-    case schemaVersion = "schema_version"
-    case expectedVersion = "expected_version"
-  }
-
-  init(from decoder: any Decoder) throws {
-    let container = try decoder.container(keyedBy: CodingKeys.self)
-    stream = try container.decode(String.self, forKey: .stream)
-    type = try container.decode(String.self, forKey: .type)
-    data = try container.decode(JSONValue.self, forKey: .data)
-    schemaVersion = try container.decodeIfPresent(UInt32.self, forKey: .schemaVersion)
-    if let text = try? container.decodeIfPresent(String.self, forKey: .time) {
-      guard let nanoseconds = ISO8601.parse(text) else {
-        throw DecodingError.dataCorruptedError(
-          forKey: .time, in: container, debugDescription: "not an ISO 8601 time")
-      }
-      time = Timestamp(nanosecondsSinceEpoch: nanoseconds)
-    } else if let nanoseconds = try container.decodeIfPresent(Int64.self, forKey: .time) {
-      time = Timestamp(nanosecondsSinceEpoch: nanoseconds)
-    }
-    if let text = try container.decodeIfPresent(String.self, forKey: .id) {
-      guard let parsed = EventID(text) else {
-        throw DecodingError.dataCorruptedError(forKey: .id, in: container, debugDescription: "not a UUID")
-      }
-      id = parsed
-    }
-    if let number = try? container.decodeIfPresent(UInt64.self, forKey: .expectedVersion) {
-      expectedVersion = .version(number)
-    } else if let word = try container.decodeIfPresent(String.self, forKey: .expectedVersion) {
-      switch word {
-      case "any": expectedVersion = .any
-      case "no_stream": expectedVersion = .noStream
-      case "exists": expectedVersion = .streamExists
-      default:
-        throw DecodingError.dataCorruptedError(
-          forKey: .expectedVersion, in: container,
-          debugDescription: "expected an integer, \"any\", \"no_stream\" or \"exists\"")
-      }
-    }
+  enum Payload {
+    case value(JSONValue)
+    case bytes([UInt8])
   }
 
   /// Parses one line.
   ///
   /// - Throws: ``CommandFailure`` naming the line number and what is wrong.
   static func parse(_ text: String, line: Int) throws -> InterchangeLine {
+    let object: [String: JSONValue]
     do {
-      return try JSONDecoder().decode(InterchangeLine.self, from: Data(text.utf8))
-    } catch let error as DecodingError {
-      throw CommandFailure("line \(line): \(describe(error))")
-    } catch {
-      throw CommandFailure("line \(line): not JSON (\(error.localizedDescription))")
+      guard let members = try JSONValue(parsing: text).objectValue else {
+        throw CommandFailure("line \(line): not a JSON object")
+      }
+      object = members
+    } catch let error as StateLogError {
+      throw CommandFailure("line \(line): \(error.message)")
     }
+    func fail(_ reason: String) -> CommandFailure { CommandFailure("line \(line): \(reason)") }
+    guard let stream = object["stream"]?.stringValue else { throw fail("missing \"stream\" (a string)") }
+    guard let type = object["type"]?.stringValue else { throw fail("missing \"type\" (a string)") }
+    var parsed = InterchangeLine(stream: stream, type: type, payload: .value(.null))
+    if let encoded = object["data_base64"], !encoded.isNull {
+      guard let text = encoded.stringValue, let bytes = Data(base64Encoded: text) else {
+        throw fail("\"data_base64\" is not base64")
+      }
+      parsed.payload = .bytes([UInt8](bytes))
+    } else if let data = object["data"] {
+      parsed.payload = .value(data)
+    } else {
+      throw fail("missing \"data\"")
+    }
+    switch object["time"] {
+    case nil, .null?: break
+    case .string(let text)?:
+      guard let nanoseconds = ISO8601.parse(text) else { throw fail("\"time\" is not an ISO 8601 time") }
+      parsed.time = Timestamp(nanosecondsSinceEpoch: nanoseconds)
+    case .int(let nanoseconds)?: parsed.time = Timestamp(nanosecondsSinceEpoch: nanoseconds)
+    default: throw fail("\"time\" must be an ISO 8601 string or integer nanoseconds")
+    }
+    if let id = object["id"], !id.isNull {
+      guard let text = id.stringValue, let parsedID = EventID(text) else {
+        throw fail("\"id\" is not a UUID")
+      }
+      parsed.id = parsedID
+    }
+    if let version = object["schema_version"], !version.isNull {
+      guard let number = version.intValue, let schema = UInt32(exactly: number), schema >= 1 else {
+        throw fail("\"schema_version\" must be a positive integer")
+      }
+      parsed.schemaVersion = schema
+    }
+    switch object["expected_version"] {
+    case nil, .null?: break
+    case .int(let number)? where number >= 0: parsed.expectedVersion = .version(UInt64(number))
+    case .string("any")?: parsed.expectedVersion = .any
+    case .string("no_stream")?: parsed.expectedVersion = .noStream
+    case .string("exists")?: parsed.expectedVersion = .streamExists
+    default: throw fail("\"expected_version\" must be an integer, \"any\", \"no_stream\" or \"exists\"")
+    }
+    if let metadata = object["metadata"], !metadata.isNull {
+      parsed.metadata = try Self.metadata(metadata, fail: fail)
+    }
+    return parsed
+  }
+
+  private static func metadata(_ value: JSONValue, fail: (String) -> CommandFailure) throws -> EventMetadata {
+    var metadata = EventMetadata()
+    for (key, id) in [
+      ("correlation_id", \EventMetadata.correlationID), ("causation_id", \EventMetadata.causationID),
+    ] {
+      guard let text = value[key]?.stringValue else { continue }
+      guard let parsed = EventID(text) else { throw fail("metadata \"\(key)\" is not a UUID") }
+      metadata[keyPath: id] = parsed
+    }
+    for entry in value["entries"]?.arrayValue ?? [] {
+      guard let pair = entry.arrayValue, pair.count == 2, let key = pair[0].stringValue,
+        let text = pair[1].stringValue
+      else { throw fail("metadata entries must be [key, value] pairs of strings") }
+      metadata.entries.append(.init(key: key, value: text))
+    }
+    return metadata
   }
 
   /// The event to append, with the schema version defaulting to the type's current one.
   func newEvent(codec: BinaryPayloadCodec, registry: SchemaRegistry) -> NewEvent {
-    NewEvent(
-      stream: stream, type: type, schemaVersion: schemaVersion ?? registry.currentVersion(of: type) ?? 1,
-      id: id ?? .random(), timestamp: time, payload: codec.encode(data))
-  }
-
-  private static func describe(_ error: DecodingError) -> String {
-    switch error {
-    case .keyNotFound(let key, _): "missing \"\(key.stringValue)\""
-    case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context):
-      (context.codingPath.last.map { "\"\($0.stringValue)\": " } ?? "") + context.debugDescription
-    @unknown default: "\(error)"
+    let bytes: [UInt8]
+    switch payload {
+    case .value(let value): bytes = codec.encode(value)
+    case .bytes(let raw): bytes = raw
     }
+    return NewEvent(
+      stream: stream, type: type, schemaVersion: schemaVersion ?? registry.currentVersion(of: type) ?? 1,
+      id: id ?? .random(), timestamp: time, metadata: metadata, payload: bytes)
   }
 }
 
-/// An event as an export line: as stored (original schema version and data),
-/// with `seq` and `version`.
+/// An event as an export line, exactly as stored: `data` for a payload in the
+/// binary encoding (which re-encodes to the same bytes), `data_base64` for any
+/// other payload, the original schema version, and metadata with its entries
+/// in order.
 func exportLine(_ event: RecordedEvent) -> String {
-  var object = jsonObject(event)
-  object["time"] = event.timestamp.description
-  return jsonString(object)
+  var object: [String: JSONValue] = [
+    "seq": .int(Int64(event.sequence)), "stream": .string(event.stream),
+    "version": .int(Int64(event.streamVersion)),
+    "type": .string(event.type), "schema_version": .int(Int64(event.schemaVersion)),
+    "time": .string(event.timestamp.description), "id": .string(event.id.description),
+  ]
+  if let value = decodedPayload(event.payload), BinaryPayloadCodec().encode(value) == event.payload {
+    object["data"] = value
+  } else {
+    object["data_base64"] = .string(Data(event.payload).base64EncodedString())
+  }
+  if !event.metadata.isEmpty {
+    var metadata: [String: JSONValue] = [:]
+    if let correlation = event.metadata.correlationID {
+      metadata["correlation_id"] = .string(correlation.description)
+    }
+    if let causation = event.metadata.causationID {
+      metadata["causation_id"] = .string(causation.description)
+    }
+    if !event.metadata.entries.isEmpty {
+      metadata["entries"] = .array(event.metadata.entries.map { [.string($0.key), .string($0.value)] })
+    }
+    object["metadata"] = .object(metadata)
+  }
+  return JSONValue.object(object).description
 }

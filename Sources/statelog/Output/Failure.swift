@@ -39,6 +39,7 @@ func exitCode(for error: StateLogError) -> Int32 {
   case .newerFormat: 6
   case .ioFailure: 7
   case .invalidArgument, .payloadTooLarge, .sequenceOutOfRange: 8
+  case .wrongExpectedVersion, .duplicateEventID: 10
   default: 1
   }
 }

@@ -60,9 +60,14 @@ enum ISO8601 {
     let seconds =
       daysFromCivil(year: year, month: month, day: day) * 86_400 + hour * 3_600 + minute * 60 + second
       - offsetSeconds
-    let (scaled, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+    // The earliest times are representable only as a negative second count plus
+    // a positive fraction, so scale one second less and add the fraction after.
+    let whole = nanoseconds > 0 ? seconds + 1 : seconds
+    let fraction = nanoseconds > 0 ? nanoseconds - 1_000_000_000 : 0
+    let (scaled, overflow) = whole.multipliedReportingOverflow(by: 1_000_000_000)
     guard !overflow else { return nil }
-    return scaled.addingReportingOverflow(nanoseconds).overflow ? nil : scaled + nanoseconds
+    let (total, carry) = scaled.addingReportingOverflow(fraction)
+    return carry ? nil : total
   }
 
   /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).

@@ -60,6 +60,28 @@ struct PayloadCodecTests {
     #expect(throws: StateLogError.self) { try deep.withUnsafeBytes { try codec.decode($0) } }
   }
 
+  @Test("JSON text written by description parses back to the same value", arguments: [6 as UInt64, 7])
+  func jsonText(seed: UInt64) throws {
+    var generator = SeededGenerator(seed: seed)
+    for _ in 0..<500 {
+      let value = Self.randomValue(&generator)
+      #expect(try JSONValue(parsing: value.description) == value, "seed \(seed): \(value)")
+    }
+    let tricky: JSONValue = [
+      "int": 9_007_199_254_740_993, "double": 2.0, "tiny": .double(.leastNonzeroMagnitude), "big": 1e300,
+      "negative": -0.5,
+      "text": "quote \" backslash \\ newline \n tab \t nul \u{0} é 😀 /",
+    ]
+    #expect(try JSONValue(parsing: tricky.description) == tricky)
+    #expect(
+      try JSONValue(parsing: #"{"a":[1,2.5,"\u00e9\ud83d\ude00"],"b":null}"#) == [
+        "a": [1, 2.5, "é😀"], "b": nil,
+      ])
+    for bad in ["", "{", "[1,]", "01", "1.", #""\x""#, #""\ud800""#, "nul", #"{"a" 1}"#, "[1] 2"] {
+      #expect(throws: StateLogError.self, "\(bad)") { try JSONValue(parsing: bad) }
+    }
+  }
+
   struct Message: EventType, Equatable {
     static let typeName = "conversation.message_added"
     static let schemaVersion: UInt32 = 1
