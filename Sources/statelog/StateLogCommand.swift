@@ -16,7 +16,7 @@ struct StateLogCommand: ParsableCommand {
       DemoCommand.self, InfoCommand.self, VerifyCommand.self, StreamsCommand.self, EventsCommand.self,
       StateCommand.self, HistoryCommand.self, DiffCommand.self, AppendCommand.self, ImportCommand.self,
       ExportCommand.self,
-      RecoverCommand.self,
+      RecoverCommand.self, SnapshotCommand.self,
     ]
   )
 }

@@ -225,6 +225,34 @@ struct CLITests {
       window.stdout.split(separator: "\n").map { try? Self.json(String($0))["seq"] as? Int } == [3, 4, 5])
   }
 
+  @Test("snapshot take, list and prune; verify checks snapshots too")
+  func snapshots() async throws {
+    let directory = TemporaryDirectory("cli-snapshots")
+    let log = directory.child("log")
+    #expect(try await Self.statelog("demo", log).status == 0)
+    let take = try await Self.statelog("snapshot", "take", log)
+    #expect(take.status == 0, "\(take.stderr)")
+    #expect(take.stdout.contains("took 3 snapshots"))
+    let list = try await Self.statelog("snapshot", "list", log, "--format", "json")
+    #expect(list.stdout.split(separator: "\n").count == 3)
+    let info = try await Self.statelog("info", log, "--format", "json")
+    #expect(try Self.json(info.stdout)["snapshots"] as? Int == 3)
+    #expect(try await Self.statelog("verify", log).status == 0)
+    // A damaged snapshot makes verify fail but state stays right.
+    let before = try await Self.statelog("state", log, "task/book-trip", "--format", "json").stdout
+    let folder = log + "/snapshots/task%2Fbook-trip"
+    let file = folder + "/" + Files.list(folder)[0]
+    var bytes = Files.read(file)
+    bytes[60] ^= 0x01
+    Files.write(file, bytes)
+    let verify = try await Self.statelog("verify", log)
+    #expect(verify.status == 1)
+    #expect(verify.stdout.contains(".snap"))
+    #expect(try await Self.statelog("state", log, "task/book-trip", "--format", "json").stdout == before)
+    let prune = try await Self.statelog("snapshot", "prune", log, "--keep", "0")
+    #expect(prune.stdout.contains("removed 3 snapshots"))
+  }
+
   @Test("errors are one line on stderr with the documented exit code")
   func errors() async throws {
     let directory = TemporaryDirectory("cli-errors")

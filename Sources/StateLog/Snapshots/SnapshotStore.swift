@@ -102,6 +102,36 @@ public struct SnapshotStore: Sendable {
     return nil
   }
 
+  /// Checks every stored snapshot: that it decodes, belongs where it is filed,
+  /// and matches the log.
+  ///
+  /// - Returns: How many snapshot files were checked, and each problem found.
+  public func verify() throws -> (checked: Int, problems: [StateLogError]) {
+    var checked = 0
+    var problems: [StateLogError] = []
+    for folder in (try io.contentsOfDirectory(directory) ?? []).sorted() {
+      for name in (try io.contentsOfDirectory(directory + "/" + folder) ?? []).sorted() {
+        let path = directory + "/" + folder + "/" + name
+        guard let sequence = Self.sequence(ofFile: name) else { continue }
+        checked += 1
+        do {
+          let snapshot = try read(path)
+          guard streamDirectory(snapshot.stream) == directory + "/" + folder, snapshot.sequence == sequence
+          else {
+            throw StateLogError(.corruption, "snapshot is filed under another stream or sequence", file: path)
+          }
+          guard log.sequence(ofVersion: snapshot.version, inStream: snapshot.stream) == snapshot.sequence
+          else {
+            throw StateLogError(.corruption, "snapshot does not match the log's stream index", file: path)
+          }
+        } catch let error as StateLogError {
+          problems.append(error)
+        }
+      }
+    }
+    return (checked, problems)
+  }
+
   /// Removes all but the newest `keep` snapshots of `stream`.
   public func prune(_ stream: String, keep: Int) throws {
     let sequences = try sequences(of: stream)

@@ -20,6 +20,7 @@ struct InfoCommand: ParsableCommand {
     try reportingFailures {
       let log = try Log.openReadOnly(at: log)
       let info = try log.information()
+      let snapshots = try SnapshotStore(log: log).verify().checked
       let kinds = Dictionary(grouping: log.streamIDs()) {
         $0.split(separator: "/").first.map(String.init) ?? ""
       }
@@ -32,6 +33,7 @@ struct InfoCommand: ParsableCommand {
             "last_sequence": info.lastSequence, "first_time": info.firstTimestamp?.description ?? NSNull(),
             "last_time": info.lastTimestamp?.description ?? NSNull(), "segments": info.segmentCount,
             "bytes": info.bytesOnDisk, "streams": kinds, "format_version": info.formatVersion,
+            "snapshots": snapshots,
           ]))
       case .text:
         print(
@@ -43,6 +45,7 @@ struct InfoCommand: ParsableCommand {
               ["sequences", info.eventCount == 0 ? "-" : "\(info.firstSequence) … \(info.lastSequence)"],
               ["time", info.firstTimestamp.map { "\($0) … \(info.lastTimestamp!)" } ?? "-"],
               ["segments", String(info.segmentCount)], ["bytes on disk", String(info.bytesOnDisk)],
+              ["snapshots", String(snapshots)],
               [
                 "streams",
                 kinds.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", "),

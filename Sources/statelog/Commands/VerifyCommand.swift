@@ -24,7 +24,7 @@ struct VerifyCommand: ParsableCommand {
     try reportingFailures {
       let log = try Log.openReadOnly(at: log)
       let showProgress = isatty(2) != 0
-      let report = try log.verify { done, total in
+      var report = try log.verify { done, total in
         guard showProgress, total > 0 else { return }
         let width = 30
         let filled = Int(Double(done) / Double(total) * Double(width))
@@ -33,6 +33,8 @@ struct VerifyCommand: ParsableCommand {
         )
       }
       if showProgress { writeProgress("") }
+      let snapshots = try SnapshotStore(log: log).verify()
+      report.problems += snapshots.problems
       sound = report.isSound
       switch format {
       case .json:
@@ -40,6 +42,7 @@ struct VerifyCommand: ParsableCommand {
           jsonString([
             "sound": report.isSound, "segments": report.segments, "batches": report.batches,
             "events": report.events, "bytes": report.bytes, "indexes": report.indexes,
+            "snapshots": snapshots.checked,
             "problems": report.problems.map {
               ["file": $0.file ?? "", "offset": $0.offset ?? 0, "message": $0.message]
             },
@@ -47,7 +50,8 @@ struct VerifyCommand: ParsableCommand {
       case .text:
         print(
           "\(report.isSound ? "sound" : "DAMAGED"): \(report.segments) segments, \(report.batches) batches, "
-            + "\(report.events) events, \(report.bytes) bytes, \(report.indexes) index files checked")
+            + "\(report.events) events, \(report.bytes) bytes, \(report.indexes) index files, "
+            + "\(snapshots.checked) snapshots checked")
         for problem in report.problems { print("  problem: \(problem)") }
       }
     }

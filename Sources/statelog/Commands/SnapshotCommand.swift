@@ -1,0 +1,112 @@
+import AgentState
+import ArgumentParser
+import StateLog
+
+struct SnapshotCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "snapshot",
+    abstract: "Take, list and prune state snapshots.",
+    discussion: """
+      Snapshots are derived data that make time travel fast; deleting them loses nothing.
+
+      Examples:
+        statelog snapshot take ./agent-log                       # every conversation, task and profile
+        statelog snapshot take ./agent-log --stream task/book-trip
+        statelog snapshot list ./agent-log --format json
+        statelog snapshot prune ./agent-log --keep 1
+      """,
+    subcommands: [Take.self, List.self, Prune.self]
+  )
+
+  /// The agent streams to work on: those given, or every conversation, task and profile.
+  static func streams(_ given: [String], in log: Log) throws -> [String] {
+    if !given.isEmpty {
+      for stream in given { _ = try AnyAgentState.parse(stream) }
+      return given
+    }
+    return log.streamIDs().filter { (try? AnyAgentState.parse($0)) != nil }
+  }
+
+  struct Take: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Snapshot streams' current state now.")
+    @Argument(help: "The log directory.") var log: String
+    @Option(help: "Only this stream (repeatable).") var stream: [String] = []
+
+    func run() throws {
+      try reportingFailures {
+        let store = AgentStateStore(log: try Log.open(at: log, options: Self.existingLog()))
+        defer { try? store.close() }
+        var taken = 0
+        for stream in try SnapshotCommand.streams(stream, in: store.log) {
+          let (kind, id) = try AnyAgentState.parse(stream)
+          let sequence: UInt64? =
+            switch kind {
+            case ConversationState.kind: try store.takeSnapshot(of: ConversationState.self, id: id)
+            case TaskState.kind: try store.takeSnapshot(of: TaskState.self, id: id)
+            default: try store.takeSnapshot(of: ProfileState.self, id: id)
+            }
+          if let sequence {
+            print("\(stream): snapshot at sequence \(sequence)")
+            taken += 1
+          }
+        }
+        print("took \(taken) snapshots")
+      }
+    }
+
+    static func existingLog() -> LogOptions {
+      var options = LogOptions()
+      options.createIfMissing = false
+      return options
+    }
+  }
+
+  struct List: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List each stream's snapshots.")
+    @Argument(help: "The log directory.") var log: String
+    @Option(help: "Only this stream (repeatable).") var stream: [String] = []
+    @Option(help: "Output format: text or json (JSON Lines).") var format: OutputFormat = .text
+
+    func run() throws {
+      try reportingFailures {
+        let log = try Log.openReadOnly(at: log)
+        let snapshots = SnapshotStore(log: log)
+        var rows: [[String]] = []
+        for stream in try SnapshotCommand.streams(stream, in: log) {
+          let sequences = try snapshots.sequences(of: stream)
+          guard !sequences.isEmpty else { continue }
+          switch format {
+          case .json: print(jsonString(["stream": stream, "sequences": sequences]))
+          case .text: rows.append([stream, sequences.map(String.init).joined(separator: ", ")])
+          }
+        }
+        if format == .text { print(table(["stream", "snapshot sequences"], rows)) }
+      }
+    }
+  }
+
+  struct Prune: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Keep only each stream's newest snapshots.")
+    @Argument(help: "The log directory.") var log: String
+    @Option(help: "How many to keep per stream.") var keep = 1
+
+    func validate() throws {
+      guard keep >= 0 else { throw ValidationError("--keep must not be negative") }
+    }
+
+    func run() throws {
+      try reportingFailures {
+        let log = try Log.open(at: log, options: Take.existingLog())
+        defer { try? log.close() }
+        let snapshots = SnapshotStore(log: log)
+        var removed = 0
+        for stream in try SnapshotCommand.streams([], in: log) {
+          let before = try snapshots.sequences(of: stream).count
+          try snapshots.prune(stream, keep: keep)
+          removed += before - (try snapshots.sequences(of: stream).count)
+        }
+        print("removed \(removed) snapshots")
+      }
+    }
+  }
+}
