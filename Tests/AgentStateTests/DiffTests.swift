@@ -72,6 +72,40 @@ struct DiffTests {
   }
 }
 
+@Suite("History and instants")
+struct HistoryTests {
+  @Test(
+    "history pages through a stream, filtered by type and time; states of several streams share one instant")
+  func historyAndInstant() throws {
+    let (directory, store) = try DiffTests.store()
+    _ = directory
+    for index in 0..<10 {
+      try store.conversation("c").addMessage(.user, "m\(index)")
+      try store.profile("alice").setPreference("count", to: .int(Int64(index)))
+    }
+    let first = try store.log.history(of: "conversation/c", limit: 4)
+    #expect(first.map(\.version) == [1, 2, 3, 4])
+    let next = try store.log.history(of: "conversation/c", fromVersion: first.last!.version + 1, limit: 4)
+    #expect(next.map(\.version) == [5, 6, 7, 8])
+    #expect(next.allSatisfy { $0.type == "conversation.message_added" })
+    let none = try store.log.history(of: "conversation/c", types: ["conversation.ended"])
+    #expect(none.isEmpty)
+    let windowed = try store.log.history(
+      of: "conversation/c", since: first[1].timestamp, until: first[2].timestamp)
+    #expect(windowed.map(\.version) == [2, 3])
+
+    let instant = try store.states(ofStreams: ["conversation/c", "profile/alice"], at: .sequence(7))
+    guard case .conversation(let chat) = instant["conversation/c"]?.state,
+      case .profile(let profile) = instant["profile/alice"]?.state
+    else {
+      Issue.record("missing states")
+      return
+    }
+    #expect(chat.messages.count == 4)
+    #expect(profile.preference("count") == 2)
+  }
+}
+
 @Suite("Fork")
 struct ForkTests {
   @Test("a task forked at the checkpoint before a bad subtask starts there and records its origin")

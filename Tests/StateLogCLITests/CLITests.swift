@@ -1,9 +1,10 @@
 import Foundation
-import StateLog
 import Subprocess
 import SystemPackage
 import TestSupport
 import Testing
+
+@testable import StateLog
 
 /// Runs the built `statelog` binary as a child process and checks its output
 /// and exit codes.
@@ -169,6 +170,9 @@ struct CLITests {
             correlationID: EventID("00000000-0000-4000-8000-000000000001"),
             entries: [.init(key: "z", value: "last"), .init(key: "a", value: "first")]),
           payload: codec.encode(["double": 2.0, "big": 1e300, "int": .int(.max), "neg": -0.0, "s": "é/😀"])),
+        NewEvent(
+          stream: "typed/v", type: "numbers", timestamp: Timestamp(nanosecondsSinceEpoch: .max),
+          payload: codec.encode(["nan": .double(.nan), "inf": .double(-.infinity)])),
       ])
       try log.close()
     }
@@ -251,6 +255,12 @@ struct CLITests {
     #expect(try await Self.statelog("state", log, "task/book-trip", "--format", "json").stdout == before)
     let prune = try await Self.statelog("snapshot", "prune", log, "--keep", "0")
     #expect(prune.stdout.contains("removed 3 snapshots"))
+    // Retention on a one-segment log removes nothing: the active segment stays.
+    let compact = try await Self.statelog("compact", log, "--before", "2026-11-24T14:03:00Z")
+    #expect(compact.status == 0, "\(compact.stderr)")
+    #expect(compact.stdout.hasPrefix("removed 0 segments"))
+    let both = try await Self.statelog("compact", log)
+    #expect(both.status == 64, "exactly one policy is required")
   }
 
   @Test("errors are one line on stderr with the documented exit code")
@@ -292,13 +302,14 @@ struct CLITests {
     #expect(events.status == 5)
     #expect(events.stderr.contains(".seg at offset"))
 
-    // A newer format version.
+    // A segment written by a newer format version, with a sound header.
     bytes[200] ^= 0xFF
-    var header = Array(bytes[0..<40])
-    header[10] = 9  // minimumReaderVersion
-    header[8] = 9  // formatVersion
-    Files.write(segment, header + bytes[40...])
+    var header = SegmentHeader(baseSequence: 1, createdAt: 0)
+    header.formatVersion = 3
+    header.minimumReaderVersion = 2
+    Files.write(segment, header.encoded() + bytes[SegmentHeader.size...])
     let newer = try await Self.statelog("info", log)
-    #expect(newer.status == 5 || newer.status == 6)
+    #expect(newer.status == 6)
+    #expect(newer.stderr.contains("reader version 2"))
   }
 }

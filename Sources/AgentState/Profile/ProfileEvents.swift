@@ -64,7 +64,7 @@ public enum ProfileEvent: Hashable, Sendable {
 
   /// `profile.preferences_updated`: a whole set of preferences at once, with
   /// the session's token usage. Its schema evolved twice, and older events are
-  /// upcast on read (``ProfileEvent/upcasters``): v1 nested the preferences
+  /// upcast on read (``ProfileEvent/registerUpcasters(in:)``): v1 nested the preferences
   /// under a user object (`{"user": {"preferences": {...}}}`), v2 flattened
   /// them to `preferences`, v3 added `token_usage`.
   public struct PreferencesUpdated: EventType, Hashable {

@@ -130,7 +130,7 @@ public final class AgentStateStore: Sendable {
     return sequence
   }
 
-  private func writeSnapshot<State: AgentStream>(_ state: State, sequence: UInt64) throws {
+  func writeSnapshot<State: AgentStream>(_ state: State, sequence: UInt64) throws {
     let payload = BinaryPayloadCodec().encode(try JSONValueEncoder().encode(state))
     try snapshots.write(
       Snapshot(
@@ -140,23 +140,35 @@ public final class AgentStateStore: Sendable {
   }
 
   /// The newest usable snapshot's state at or before the limits, or an empty state.
+  ///
+  /// - Throws: ``AgentStateError/Code/historyRemoved`` if retention removed
+  ///   events the state needs and no usable snapshot covers them.
   private func startingState<State: AgentStream>(
     _ type: State.Type, id: String, atOrBefore sequence: UInt64 = .max, version: UInt64 = .max
-  ) -> (state: State, sequence: UInt64) {
+  ) throws(AgentStateError) -> (state: State, sequence: UInt64) {
     let stream = "\(State.kind)/\(id)"
-    guard
-      let snapshot = snapshots.latest(
-        of: stream, atOrBefore: sequence, version: version, stateVersion: State.stateVersion)
-    else { return (State(id: id), 0) }
-    do {
-      let value = try snapshot.payload.withUnsafeBytes { try BinaryPayloadCodec().decode($0) }
-      let state = try JSONValueDecoder().decode(State.self, from: value)
-      guard state.version == snapshot.version else { return (State(id: id), 0) }
-      return (state, snapshot.sequence)
-    } catch {
-      // A snapshot whose state no longer decodes is derived data: replay instead.
-      return (State(id: id), 0)
+    // Events up to `removed` are gone; only a snapshot at or after them helps.
+    let removed = (log.firstStoredVersion(of: stream) ?? (log.lastVersion(of: stream) + 1)) - 1
+    if let snapshot = snapshots.latest(
+      of: stream, atOrBefore: sequence, version: version, stateVersion: State.stateVersion),
+      snapshot.version >= removed
+    {
+      do {
+        let value = try snapshot.payload.withUnsafeBytes { try BinaryPayloadCodec().decode($0) }
+        let state = try JSONValueDecoder().decode(State.self, from: value)
+        if state.version == snapshot.version { return (state, snapshot.sequence) }
+      } catch {
+        // A snapshot whose state no longer decodes is derived data: replay instead.
+      }
     }
+    guard removed == 0 else {
+      throw AgentStateError(
+        .historyRemoved,
+        "versions 1 through \(removed) were removed by retention (horizon: sequence \(log.retentionHorizon)) "
+          + "and no snapshot covers the point asked for",
+        stream: stream)
+    }
+    return (State(id: id), 0)
   }
 
   public func conversation(_ id: String) -> ConversationHandle { ConversationHandle(store: self, id: id) }
@@ -172,7 +184,7 @@ public final class AgentStateStore: Sendable {
     let cached: State? = cache.withLock { $0.state(stream) }
     let last = log.lastVersion(of: stream)
     if let cached, cached.version == last { return cached }
-    var state = cached ?? startingState(type, id: id).state
+    var state = try cached ?? startingState(type, id: id).state
     if state.version > last { state = State(id: id) }
     for event in try events.events(inStream: stream, fromVersion: state.version + 1) {
       try state.apply(event)
@@ -203,7 +215,7 @@ public final class AgentStateStore: Sendable {
     case .timestamp(let time): limitSequence = try log.sequence(atOrBefore: time)
     case .version(let version): limitVersion = version
     }
-    var (state, sequence) = startingState(type, id: id, atOrBefore: limitSequence, version: limitVersion)
+    var (state, sequence) = try startingState(type, id: id, atOrBefore: limitSequence, version: limitVersion)
     for event in try events.events(
       inStream: stream, fromVersion: state.version + 1, throughVersion: limitVersion)
     {

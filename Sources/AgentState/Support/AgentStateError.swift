@@ -11,6 +11,7 @@ public struct AgentStateError: Error, Hashable, Sendable, CustomStringConvertibl
       case unknownEventType = "unknown event type"
       case invalidArgument = "invalid argument"
       case retriesExhausted = "retries exhausted"
+      case historyRemoved = "history removed"
     }
     let value: Value
 
@@ -25,6 +26,9 @@ public struct AgentStateError: Error, Hashable, Sendable, CustomStringConvertibl
     public static let invalidArgument = Code(value: .invalidArgument)
     /// ``AgentStateStore/update(_:id:maximumAttempts:_:)`` met a conflict on every attempt.
     public static let retriesExhausted = Code(value: .retriesExhausted)
+    /// The point asked for is before the retention horizon: the events are gone
+    /// and no snapshot covers it. The message names the horizon.
+    public static let historyRemoved = Code(value: .historyRemoved)
 
     public var description: String { value.rawValue }
   }

@@ -11,10 +11,34 @@ struct StreamIndex: Sendable {
   }
 
   private(set) var streams: [ExactName: Positions] = [:]
+  /// For each stream that retention shortened, the last version it removed;
+  /// the stream's stored events start right after it.
+  private(set) var retired: [ExactName: UInt64] = [:]
 
-  /// The stream's last version, or 0 if it has no events.
+  init(retired: [ExactName: UInt64] = [:]) {
+    self.retired = retired
+  }
+
+  /// The stream's last version, or 0 if it has no events (removed ones count).
   func lastVersion(of stream: ExactName) -> UInt64 {
-    streams[stream]?.lastVersion ?? 0
+    streams[stream]?.lastVersion ?? retired[stream] ?? 0
+  }
+
+  /// Drops every position below `horizon`, remembering per stream the last
+  /// version dropped.
+  mutating func retire(before horizon: UInt64) {
+    for (stream, positions) in streams {
+      let count = positions.sequences.partitioningIndex { $0 >= horizon }
+      guard count > 0 else { continue }
+      retired[stream] = positions.firstVersion + UInt64(count) - 1
+      if count == positions.sequences.count {
+        streams[stream] = nil
+      } else {
+        streams[stream] = Positions(
+          firstVersion: positions.firstVersion + UInt64(count),
+          sequences: Array(positions.sequences[count...]))
+      }
+    }
   }
 
   func positions(of stream: ExactName) -> Positions? {

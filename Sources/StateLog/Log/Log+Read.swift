@@ -13,9 +13,13 @@ extension Log {
   /// The version of the last event in `stream` that readers can see; 0 if none.
   public func lastVersion(of stream: String) -> UInt64 {
     state.withLock { state in
-      guard let positions = state.streams.positions(of: ExactName(stream)) else { return 0 }
+      let name = ExactName(stream)
+      // A stream whose events retention removed keeps counting from them.
+      guard let positions = state.streams.positions(of: name) else {
+        return state.streams.lastVersion(of: name)
+      }
       let visible = positions.sequences.partitioningIndex { $0 >= state.visibleNextSequence }
-      return visible == 0 ? 0 : positions.firstVersion + UInt64(visible) - 1
+      return positions.firstVersion + UInt64(visible) - 1
     }
   }
 
@@ -237,6 +241,12 @@ extension Log {
     let plan = try state.withLock { (state) throws(StateLogError) -> TimePlan? in
       if state.isClosed { throw StateLogError(.closed, "log is closed") }
       let visibleLast = state.visibleNextSequence - 1
+      if let first = state.segments.first, first.baseSequence > 1, time < state.removedMaximumTimestamp {
+        throw StateLogError(
+          .sequenceOutOfRange,
+          "\(Timestamp(nanosecondsSinceEpoch: time)) is before the retention horizon (sequence \(first.baseSequence))"
+        )
+      }
       guard let position = state.segments.firstIndex(where: { $0.maximumTimestampThrough > time }) else {
         return TimePlan(answer: visibleLast)
       }

@@ -65,7 +65,12 @@ extension Log {
     let known = state.segments.last?.baseSequence ?? 0
     let newer = bases.filter { $0 > known }
     for (position, base) in newer.enumerated() {
-      let expected = state.segments.last?.index.nextSequence ?? 1
+      let expected: UInt64
+      if let last = state.segments.last {
+        expected = last.index.nextSequence
+      } else {
+        expected = try loader.readRetention()?.horizon ?? 1
+      }
       guard base == expected else {
         throw StateLogError(
           .corruption, "segment starts at sequence \(base), expected \(expected)",

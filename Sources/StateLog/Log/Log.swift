@@ -220,6 +220,8 @@ struct LogState: Sendable {
   var streams: StreamIndex
   /// The sequence the next appended event gets.
   var nextSequence: UInt64
+  /// The largest timestamp of the events retention removed (`Int64.min` if none).
+  var removedMaximumTimestamp: Int64
   /// Readers see sequences below this: written and, in a mode that syncs every
   /// append, durable.
   var visibleNextSequence: UInt64
@@ -236,6 +238,7 @@ struct LogState: Sendable {
     streams = loaded.streams
     nextSequence = loaded.nextSequence
     visibleNextSequence = loaded.nextSequence
+    removedMaximumTimestamp = loaded.removedMaximumTimestamp
   }
 
   /// The position of the segment holding `sequence`, or of the last segment if

@@ -10,6 +10,10 @@ struct LogLoader {
     var segments: [OpenSegment]
     var streams: StreamIndex
     var nextSequence: UInt64
+    /// The first sequence still stored (1 unless retention removed segments).
+    var horizon: UInt64 = 1
+    /// The largest timestamp of the events retention removed.
+    var removedMaximumTimestamp: Int64 = .min
   }
 
   let directory: String
@@ -59,20 +63,40 @@ struct LogLoader {
     }
     if bases.isEmpty {
       let foreign = others.filter {
-        $0 != SegmentName.lockFile && !$0.hasSuffix(SegmentName.indexExtension) && !$0.hasSuffix(".tmp")
-          && !$0.hasSuffix(".corrupt")
+        $0 != SegmentName.lockFile && $0 != RetentionFile.name && $0 != "snapshots"
+          && !$0.hasSuffix(SegmentName.indexExtension) && !$0.hasSuffix(".tmp") && !$0.hasSuffix(".corrupt")
       }
       if readOnly || !foreign.isEmpty {
         throw StateLogError(
           .notALog, "directory holds no StateLog segments" + (foreign.isEmpty ? "" : " but other files"),
           file: directory)
       }
-      return Loaded(segments: [], streams: StreamIndex(), nextSequence: 1)
+      // Salvage may have moved every segment aside from a retained log: it
+      // starts again at its horizon.
+      let retention = try readRetention()
+      return Loaded(
+        segments: [], streams: StreamIndex(retired: retention?.retired ?? [:]),
+        nextSequence: retention?.horizon ?? 1, horizon: retention?.horizon ?? 1,
+        removedMaximumTimestamp: retention?.removedMaximumTimestamp ?? .min)
     }
 
+    let retention = try readRetention()
+    let horizon = retention?.horizon ?? 1
     var segments: [OpenSegment] = []
-    var streams = StreamIndex()
+    var streams = StreamIndex(retired: retention?.retired ?? [:])
+    // Segments below the horizon are ones retention was removing when it was
+    // interrupted: a writer finishes the job, a reader skips them.
     var position = 0
+    while position < bases.count && bases[position] < horizon {
+      if !readOnly {
+        try io.remove(path(SegmentName.segment(bases[position])))
+        report.removedFiles.append(SegmentName.segment(bases[position]))
+        if io.fileExists(path(SegmentName.index(bases[position]))) {
+          try io.remove(path(SegmentName.index(bases[position])))
+        }
+      }
+      position += 1
+    }
     while position < bases.count {
       let base = bases[position]
       let isLast = position == bases.count - 1
@@ -83,10 +107,11 @@ struct LogLoader {
           position += 1
           continue
         }
-        if expectedBase == nil && segment.baseSequence != 1 {
+        if expectedBase == nil && segment.baseSequence != horizon {
           throw StateLogError(
             .corruption,
-            "log starts at sequence \(segment.baseSequence); the segments before it are missing",
+            "log starts at sequence \(segment.baseSequence) but its retention horizon is \(horizon); "
+              + "the segments between are missing",
             file: name, offset: 16)
         }
         if let expectedBase, segment.baseSequence != expectedBase {
@@ -100,7 +125,8 @@ struct LogLoader {
         }
         if segment.isSealed { segment.index.streams = [:] }
         segment.maximumTimestampThrough = max(
-          segments.last?.maximumTimestampThrough ?? .min, segment.index.maxTimestamp)
+          segments.last?.maximumTimestampThrough ?? retention?.removedMaximumTimestamp ?? .min,
+          segment.index.maxTimestamp)
         segments.append(segment)
         position += 1
       } catch let error where error.code == .corruption && options.salvage && !readOnly {
@@ -109,7 +135,31 @@ struct LogLoader {
         return try load()
       }
     }
-    return Loaded(segments: segments, streams: streams, nextSequence: segments.last?.index.nextSequence ?? 1)
+    return Loaded(
+      segments: segments, streams: streams, nextSequence: segments.last?.index.nextSequence ?? horizon,
+      horizon: horizon, removedMaximumTimestamp: retention?.removedMaximumTimestamp ?? .min)
+  }
+
+  /// The retention file, if retention ever removed segments.
+  ///
+  /// - Throws: ``StateLogError/Code/corruption`` if it is damaged: it is not
+  ///   derived data, and without it missing segments cannot be told from removed ones.
+  func readRetention() throws(StateLogError) -> RetentionFile? {
+    let file = path(RetentionFile.name)
+    guard io.fileExists(file) else { return nil }
+    let handle = try io.open(file, mode: .readOnly)
+    defer { io.close(handle) }
+    let size = try io.size(of: handle)
+    guard size <= 1 << 30 else {
+      throw StateLogError(.corruption, "retention file is too large", file: RetentionFile.name)
+    }
+    do {
+      return try RetentionFile(decoding: try io.readBytes(handle, count: Int(size), at: 0))
+    } catch let failure as DecodingFailure {
+      throw StateLogError(.corruption, failure.message, file: RetentionFile.name, offset: 0)
+    } catch {
+      throw StateLogError(.corruption, "unreadable retention file", file: RetentionFile.name)
+    }
   }
 
   /// Opens one segment and builds its index; `nil` for a last segment whose

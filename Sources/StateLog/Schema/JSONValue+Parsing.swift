@@ -39,7 +39,9 @@ struct JSONParser {
   }
 
   mutating func value(depth: Int) throws(Failure) -> JSONValue {
-    guard depth < BinaryPayloadCodec.maximumDepth else { throw failure("nested too deeply") }
+    // One level more than a payload may nest, so that a payload at the limit
+    // still fits inside an interchange line's object.
+    guard depth < BinaryPayloadCodec.maximumDepth + 1 else { throw failure("nested too deeply") }
     guard position < bytes.count else { throw failure("unexpected end of text") }
     switch bytes[position] {
     case UInt8(ascii: "{"):

@@ -70,6 +70,16 @@ public enum JSONValue: Hashable, Sendable {
 
   public var isNull: Bool { self == .null }
 
+  /// Whether JSON text can carry the value exactly: JSON has no NaN or infinity.
+  public var isRepresentableAsJSONText: Bool {
+    switch self {
+    case .double(let number): number.isFinite
+    case .array(let elements): elements.allSatisfy(\.isRepresentableAsJSONText)
+    case .object(let members): members.values.allSatisfy(\.isRepresentableAsJSONText)
+    default: true
+    }
+  }
+
   /// How deeply arrays and objects nest: 0 for a scalar.
   public var depth: Int {
     switch self {

@@ -56,7 +56,11 @@ public struct SnapshotStore: Sendable {
     try io.createDirectory(folder)
     try io.writeFileAtomically(
       folder + "/" + Self.fileName(snapshot.sequence), snapshot.encoded(), durable: true)
+    // The new name, and the folders holding it if they are new, must survive a
+    // power loss: retention relies on the snapshots it takes.
     try io.synchronizeDirectory(folder)
+    try io.synchronizeDirectory(directory)
+    try io.synchronizeDirectory(log.directory)
   }
 
   /// The sequences of a stream's stored snapshots, oldest first.
@@ -89,7 +93,7 @@ public struct SnapshotStore: Sendable {
             metadata: ["statelog.file": "\(path)", "statelog.state_version": "\(snapshot.stateVersion)"])
           continue
         }
-        guard log.sequence(ofVersion: snapshot.version, inStream: stream) == snapshot.sequence else {
+        guard matchesLog(snapshot) else {
           throw StateLogError(.corruption, "snapshot does not match the log")
         }
         return snapshot
@@ -120,8 +124,7 @@ public struct SnapshotStore: Sendable {
           else {
             throw StateLogError(.corruption, "snapshot is filed under another stream or sequence", file: path)
           }
-          guard log.sequence(ofVersion: snapshot.version, inStream: snapshot.stream) == snapshot.sequence
-          else {
+          guard matchesLog(snapshot) else {
             throw StateLogError(.corruption, "snapshot does not match the log's stream index", file: path)
           }
         } catch let error as StateLogError {
@@ -132,10 +135,29 @@ public struct SnapshotStore: Sendable {
     return (checked, problems)
   }
 
-  /// Removes all but the newest `keep` snapshots of `stream`.
+  /// Whether the log's event at the snapshot's stream version has the
+  /// snapshot's sequence. For the snapshot retention took at the last removed
+  /// event of a stream, that event is gone, so its version must be exactly the
+  /// last one removed, before the horizon.
+  func matchesLog(_ snapshot: Snapshot) -> Bool {
+    if let stored = log.sequence(ofVersion: snapshot.version, inStream: snapshot.stream) {
+      return stored == snapshot.sequence
+    }
+    return snapshot.sequence < log.retentionHorizon
+      && snapshot.version == log.lastRemovedVersion(of: snapshot.stream)
+      && snapshot.version > 0
+  }
+
+  /// Removes all but the newest `keep` snapshots of `stream`, and every
+  /// snapshot before the retention horizon but the newest: after retention
+  /// that one is the only way to rebuild the states between the horizon and
+  /// the next snapshot, and the older ones describe events that are gone.
   public func prune(_ stream: String, keep: Int) throws {
     let sequences = try sequences(of: stream)
-    for sequence in sequences.dropLast(max(0, keep)) {
+    let horizon = log.retentionHorizon
+    let anchor = horizon > 1 ? sequences.last { $0 < horizon } : nil
+    let surplus = Set(sequences.dropLast(max(0, keep)))
+    for sequence in sequences where sequence != anchor && (surplus.contains(sequence) || sequence < horizon) {
       try io.remove(streamDirectory(stream) + "/" + Self.fileName(sequence))
     }
   }

@@ -19,6 +19,7 @@ struct ImportCommand: ParsableCommand {
   @Argument(help: "The log directory (created if missing).") var log: String
   @Argument(help: "The JSON Lines file.") var file: String
   @Option(help: "Events per append.") var batchSize = 1_000
+  @Option(help: "Output format: text or json.") var format: OutputFormat = .text
 
   func run() throws {
     try reportingFailures {
@@ -41,7 +42,10 @@ struct ImportCommand: ParsableCommand {
       }
       imported += try batcher.flush(to: log).count
       try log.close()
-      print("imported \(imported) events from \(number) lines into \(self.log)")
+      switch format {
+      case .json: print(jsonString(["imported": imported, "lines": number, "log": self.log]))
+      case .text: print("imported \(imported) events from \(number) lines into \(self.log)")
+      }
     }
   }
 }

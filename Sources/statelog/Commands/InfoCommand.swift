@@ -21,6 +21,9 @@ struct InfoCommand: ParsableCommand {
       let log = try Log.openReadOnly(at: log)
       let info = try log.information()
       let snapshots = try SnapshotStore(log: log).verify().checked
+      let compression = try log.compressionStatistics()
+      let ratio = compression.stored == 0 ? 1 : Double(compression.uncompressed) / Double(compression.stored)
+      let ratioText = String(Int((ratio * 100).rounded())).paddedRatio
       let kinds = Dictionary(grouping: log.streamIDs()) {
         $0.split(separator: "/").first.map(String.init) ?? ""
       }
@@ -33,7 +36,8 @@ struct InfoCommand: ParsableCommand {
             "last_sequence": info.lastSequence, "first_time": info.firstTimestamp?.description ?? NSNull(),
             "last_time": info.lastTimestamp?.description ?? NSNull(), "segments": info.segmentCount,
             "bytes": info.bytesOnDisk, "streams": kinds, "format_version": info.formatVersion,
-            "snapshots": snapshots,
+            "snapshots": snapshots, "compression_ratio": ratio,
+            "uncompressed_body_bytes": compression.uncompressed, "stored_body_bytes": compression.stored,
           ]))
       case .text:
         print(
@@ -47,11 +51,23 @@ struct InfoCommand: ParsableCommand {
               ["segments", String(info.segmentCount)], ["bytes on disk", String(info.bytesOnDisk)],
               ["snapshots", String(snapshots)],
               [
+                "compression",
+                "\(ratioText)x (\(compression.uncompressed) bytes of records in \(compression.stored))",
+              ],
+              [
                 "streams",
                 kinds.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", "),
               ],
             ]))
       }
     }
+  }
+}
+
+extension String {
+  /// "257" as "2.57": a ratio kept to two decimals without Foundation formatting.
+  fileprivate var paddedRatio: String {
+    let digits = count < 3 ? String(repeating: "0", count: 3 - count) + self : self
+    return String(digits.dropLast(2)) + "." + String(digits.suffix(2))
   }
 }

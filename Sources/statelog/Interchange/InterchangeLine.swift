@@ -124,7 +124,9 @@ func exportLine(_ event: RecordedEvent) -> String {
     "type": .string(event.type), "schema_version": .int(Int64(event.schemaVersion)),
     "time": .string(event.timestamp.description), "id": .string(event.id.description),
   ]
-  if let value = decodedPayload(event.payload), BinaryPayloadCodec().encode(value) == event.payload {
+  if let value = decodedPayload(event.payload), value.isRepresentableAsJSONText,
+    BinaryPayloadCodec().encode(value) == event.payload
+  {
     object["data"] = value
   } else {
     object["data_base64"] = .string(Data(event.payload).base64EncodedString())

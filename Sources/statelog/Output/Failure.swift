@@ -13,7 +13,12 @@ func reportingFailures(_ body: () throws -> Void) throws {
     throw ExitCode(exitCode(for: error))
   } catch let error as AgentStateError {
     writeError("statelog: \(error)")
-    throw ExitCode(error.code == .unknownStreamKind ? 9 : error.code == .invalidArgument ? 8 : 1)
+    switch error.code {
+    case .unknownStreamKind: throw ExitCode(9)
+    case .invalidArgument: throw ExitCode(8)
+    case .historyRemoved: throw ExitCode(11)
+    default: throw ExitCode(1)
+    }
   } catch let failure as CommandFailure {
     writeError("statelog: \(failure.message)")
     throw ExitCode(failure.exitCode)

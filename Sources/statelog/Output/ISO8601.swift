@@ -62,8 +62,9 @@ enum ISO8601 {
       - offsetSeconds
     // The earliest times are representable only as a negative second count plus
     // a positive fraction, so scale one second less and add the fraction after.
-    let whole = nanoseconds > 0 ? seconds + 1 : seconds
-    let fraction = nanoseconds > 0 ? nanoseconds - 1_000_000_000 : 0
+    let shifted = seconds < 0 && nanoseconds > 0
+    let whole = shifted ? seconds + 1 : seconds
+    let fraction = shifted ? nanoseconds - 1_000_000_000 : nanoseconds
     let (scaled, overflow) = whole.multipliedReportingOverflow(by: 1_000_000_000)
     guard !overflow else { return nil }
     let (total, carry) = scaled.addingReportingOverflow(fraction)
