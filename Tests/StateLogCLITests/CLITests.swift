@@ -53,6 +53,15 @@ struct CLITests {
     let history = try await Self.statelog("history", log, "task/book-trip", "--format", "json")
     #expect(history.stdout.split(separator: "\n").count == 12)
 
+    let diff = try await Self.statelog(
+      "diff", log, "task/book-trip", "--from", "2026-11-24T14:02:00Z", "--format", "json")
+    #expect(diff.status == 0, "\(diff.stderr)")
+    let changes = try Self.json(diff.stdout)
+    #expect((changes["summary"] as? String)?.contains("hotel pending → done") == true)
+    #expect((changes["events"] as? [Any])?.count == 10)
+    let diffText = try await Self.statelog(
+      "diff", log, "conversation/trip-planning", "--from", "v:2", "--to", "v:4")
+    #expect(diffText.stdout.contains("2 messages added"))
     let events = try await Self.statelog(
       "events", log, "--stream", "profile/alice", "--limit", "1", "--format", "json")
     let first = try Self.json(events.stdout)

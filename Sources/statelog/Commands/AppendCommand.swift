@@ -22,6 +22,7 @@ struct AppendCommand: ParsableCommand {
   @Argument(help: "The log directory (created if missing).") var log: String
   @Option(help: "The most events in one append.") var batchSize = 100
   @Option(help: "Close a batch when no input arrives for this many milliseconds.") var pauseMilliseconds = 20
+  @Option(help: "Output format: json (JSON Lines, the default) or text.") var format: OutputFormat = .json
 
   func validate() throws {
     guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
@@ -37,7 +38,14 @@ struct AppendCommand: ParsableCommand {
       var number = 0
       func flush() throws {
         for appended in try batcher.flush(to: log) {
-          print(positionLine(line: appended.line, event: appended.event, position: appended.position))
+          switch format {
+          case .json:
+            print(positionLine(line: appended.line, event: appended.event, position: appended.position))
+          case .text:
+            print(
+              "line \(appended.line): seq \(appended.position.sequence), \(appended.event.stream) "
+                + "v\(appended.position.streamVersion), id \(appended.event.id)")
+          }
         }
         fflushStandardOutput()
       }

@@ -31,6 +31,7 @@ struct SnapshotCommand: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Snapshot streams' current state now.")
     @Argument(help: "The log directory.") var log: String
     @Option(help: "Only this stream (repeatable).") var stream: [String] = []
+    @Option(help: "Output format: text or json (JSON Lines).") var format: OutputFormat = .text
 
     func run() throws {
       try reportingFailures {
@@ -46,11 +47,14 @@ struct SnapshotCommand: ParsableCommand {
             default: try store.takeSnapshot(of: ProfileState.self, id: id)
             }
           if let sequence {
-            print("\(stream): snapshot at sequence \(sequence)")
+            switch format {
+            case .json: print(jsonString(["stream": stream, "sequence": sequence]))
+            case .text: print("\(stream): snapshot at sequence \(sequence)")
+            }
             taken += 1
           }
         }
-        print("took \(taken) snapshots")
+        if format == .text { print("took \(taken) snapshots") }
       }
     }
 
@@ -89,6 +93,7 @@ struct SnapshotCommand: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Keep only each stream's newest snapshots.")
     @Argument(help: "The log directory.") var log: String
     @Option(help: "How many to keep per stream.") var keep = 1
+    @Option(help: "Output format: text or json.") var format: OutputFormat = .text
 
     func validate() throws {
       guard keep >= 0 else { throw ValidationError("--keep must not be negative") }
@@ -105,7 +110,10 @@ struct SnapshotCommand: ParsableCommand {
           try snapshots.prune(stream, keep: keep)
           removed += before - (try snapshots.sequences(of: stream).count)
         }
-        print("removed \(removed) snapshots")
+        switch format {
+        case .json: print(jsonString(["removed": removed]))
+        case .text: print("removed \(removed) snapshots")
+        }
       }
     }
   }
