@@ -62,6 +62,14 @@ let package = Package(
       path: "Examples/TaskResume",
       swiftSettings: strictSettings
     ),
+    // The child process of the agent-state crash tests: snapshots and
+    // retention while being killed.
+    .executableTarget(
+      name: "AgentStateCrashWorker",
+      dependencies: ["AgentState", "StateLog"],
+      path: "Tests/AgentStateCrashWorker",
+      swiftSettings: strictSettings
+    ),
     // A child process for crash tests: appends durably and reports each
     // acknowledged sequence on stdout until it is killed.
     .executableTarget(

@@ -1,0 +1,265 @@
+// Runs each workload on StateLog and on SQLite a few times, prints the medians
+// side by side and writes them to results.json.
+//
+//   cd Benchmarks && swift run -c release compare [--output PATH]
+//
+// Environment: STATELOG_BENCH_EVENTS (default 100000), STATELOG_BENCH_REPEATS
+// (default 3), STATELOG_BENCH_DIR (scratch folder, default /tmp; must be on the
+// disk under test), STATELOG_BENCH_ONLY (comma-separated workloads, e.g. W3,W4),
+// STATELOG_BENCH_SQLITE_PRAGMAS (extra pragmas for the baseline, e.g.
+// "locking_mode=EXCLUSIVE"). `--profile W3|W4` runs only StateLog's side, for perf.
+import BenchSupport
+import Foundation
+import StateLog
+
+let environment = ProcessInfo.processInfo.environment
+let eventCount = environment["STATELOG_BENCH_EVENTS"].flatMap { Int($0) } ?? 100_000
+let repeats = max(environment["STATELOG_BENCH_REPEATS"].flatMap { Int($0) } ?? 3, 1)
+let only = environment["STATELOG_BENCH_ONLY"].map { Set($0.uppercased().split(separator: ",").map(String.init)) }
+let defaultOutput = URL(fileURLWithPath: #filePath)
+  .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+  .appendingPathComponent("results.json").path
+var output = defaultOutput
+if let index = CommandLine.arguments.firstIndex(of: "--output"), index + 1 < CommandLine.arguments.count {
+  output = CommandLine.arguments[index + 1]
+}
+
+func wanted(_ workload: String) -> Bool { only?.contains(workload) ?? true }
+
+func median(_ values: [Double]) -> Double {
+  let sorted = values.sorted()
+  let middle = sorted.count / 2
+  return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
+}
+
+func rate(_ nanoseconds: UInt64) -> Double { Double(eventCount) / (Double(nanoseconds) / 1e9) }
+
+struct Row {
+  var workload: String
+  var unit: String
+  var higherIsBetter: Bool
+  var stateLog: [Double] = []
+  var sqlite: [Double] = []
+  var target: String
+  /// Whether the medians meet the issue's target.
+  var meets: (Double, Double) -> Bool
+  var notes: [String: Double] = [:]
+}
+
+func log(_ text: String) {
+  FileHandle.standardError.write(Data((text + "\n").utf8))
+}
+
+log("generating \(eventCount) events…")
+let data = Dataset.make(events: eventCount)
+log(
+  "\(data.count) events in \(data.batches.count) batches, \(data.payloadBytes / max(data.count, 1)) payload bytes on average; scratch under \(Files.root)"
+)
+
+// `--profile W3` or `--profile W4`: only StateLog's side, STATELOG_BENCH_REPEATS
+// times and no report, for `perf record`.
+if let index = CommandLine.arguments.firstIndex(of: "--profile"), index + 1 < CommandLine.arguments.count {
+  let workload = CommandLine.arguments[index + 1].uppercased()
+  do {
+    let directory = try Files.makeTemporaryDirectory("statelog-profile")
+    defer { Files.remove(directory) }
+    if workload == "W4" { _ = try StateLogWorkloads.append(data, to: directory, durability: .buffered) }
+    var samples: [Double] = []
+    for round in 0..<repeats {
+      switch workload {
+      case "W3":
+        let path = directory + "/\(round)"
+        samples.append(rate(try StateLogWorkloads.append(data, to: path, durability: .buffered)))
+        Files.remove(path)
+      case "W4":
+        samples.append(rate(try StateLogWorkloads.scan(directory).nanoseconds))
+      default:
+        throw BenchError("--profile takes W3 or W4")
+      }
+    }
+    print("\(workload) StateLog, \(repeats) runs: median \(Int(median(samples))) events/s")
+  } catch {
+    log("profile failed: \(error)")
+    exit(1)
+  }
+  exit(0)
+}
+
+var w1 = Row(
+  workload: "W1 durable append, batches of 100", unit: "events/s", higherIsBetter: true,
+  target: ">= 400,000/s and >= 12x SQLite", meets: { s, q in s >= 400_000 && s >= 12 * q })
+var w3 = Row(
+  workload: "W3 buffered append, batches of 100", unit: "events/s", higherIsBetter: true,
+  target: ">= 2,000,000/s", meets: { s, _ in s >= 2_000_000 })
+var w4 = Row(
+  workload: "W4 replay, raw scan of all events", unit: "events/s", higherIsBetter: true,
+  target: ">= 15,000,000/s", meets: { s, _ in s >= 15_000_000 })
+var w7 = Row(
+  workload: "W7 footprint after W1", unit: "bytes/event", higherIsBetter: false,
+  target: "<= 0.5x SQLite", meets: { s, q in s <= 0.5 * q })
+var w7raw = Row(
+  workload: "W7 footprint, StateLog without LZ4", unit: "bytes/event", higherIsBetter: false,
+  target: "(for reference)", meets: { _, _ in true })
+
+var floor: [Double] = []
+var replayStateLog: String?
+var replaySQLite: String?
+@MainActor func removeReplayDirectories() {
+  replayStateLog.map(Files.remove)
+  replaySQLite.map(Files.remove)
+}
+
+do {
+  for round in 1...repeats {
+    if wanted("W1") || wanted("W7") {
+      let directory = try Files.makeTemporaryDirectory("statelog-w1")
+      let elapsed = try StateLogWorkloads.append(data, to: directory, durability: .fsyncEveryAppend)
+      let size = Files.size(of: directory)
+      Files.remove(directory)
+      w1.stateLog.append(rate(elapsed))
+      w7.stateLog.append(Double(size.bytes) / Double(eventCount))
+      w7.notes["statelogAllocatedBytesPerEvent"] = Double(size.allocated) / Double(eventCount)
+      log("round \(round): W1 StateLog \(Int(rate(elapsed))) events/s")
+
+      let sqliteDirectory = try Files.makeTemporaryDirectory("sqlite-w1")
+      let sqliteElapsed = try SQLiteWorkloads.append(data, to: sqliteDirectory, durable: true)
+      let sqliteSize = Files.size(of: sqliteDirectory)
+      Files.remove(sqliteDirectory)
+      w1.sqlite.append(rate(sqliteElapsed))
+      w7.sqlite.append(Double(sqliteSize.bytes) / Double(eventCount))
+      w7.notes["sqliteAllocatedBytesPerEvent"] = Double(sqliteSize.allocated) / Double(eventCount)
+      log("round \(round): W1 SQLite \(Int(rate(sqliteElapsed))) events/s")
+
+      // The disk's own limit for W1: one pwrite + fdatasync per batch of the
+      // batch's compressed size (StateLog's footprint per event × 100).
+      let batchBytes = max(size.bytes / max(data.batches.count, 1), 1)
+      floor.append(rate(try Files.fsyncFloor(batches: data.batches.count, bytes: batchBytes)))
+      log("round \(round): W1 floor (pwrite + fdatasync of \(batchBytes) bytes per batch) \(Int(floor.last!)) events/s")
+    }
+    if wanted("W3") || wanted("W4") {
+      let directory = try Files.makeTemporaryDirectory("statelog-w3")
+      let elapsed = try StateLogWorkloads.append(data, to: directory, durability: .buffered)
+      w3.stateLog.append(rate(elapsed))
+      replayStateLog.map(Files.remove)
+      replayStateLog = directory
+      log("round \(round): W3 StateLog \(Int(rate(elapsed))) events/s")
+
+      let sqliteDirectory = try Files.makeTemporaryDirectory("sqlite-w3")
+      let sqliteElapsed = try SQLiteWorkloads.append(data, to: sqliteDirectory, durable: false)
+      w3.sqlite.append(rate(sqliteElapsed))
+      replaySQLite.map(Files.remove)
+      replaySQLite = sqliteDirectory
+      log("round \(round): W3 SQLite \(Int(rate(sqliteElapsed))) events/s")
+    }
+  }
+
+  if wanted("W4"), let replayStateLog, let replaySQLite {
+    // One unmeasured scan each first, so both read from the page cache.
+    let expected = try StateLogWorkloads.scan(replayStateLog).result
+    let sqliteExpected = try SQLiteWorkloads.scan(replaySQLite).result
+    guard expected.events == eventCount, expected == sqliteExpected else {
+      throw BenchError("the scans disagree: StateLog \(expected), SQLite \(sqliteExpected)")
+    }
+    for round in 1...repeats {
+      let scan = try StateLogWorkloads.scan(replayStateLog)
+      let sqliteScan = try SQLiteWorkloads.scan(replaySQLite)
+      guard scan.result == expected, sqliteScan.result == expected else {
+        throw BenchError("a scan read different events")
+      }
+      w4.stateLog.append(rate(scan.nanoseconds))
+      w4.sqlite.append(rate(sqliteScan.nanoseconds))
+      log("round \(round): W4 StateLog \(Int(rate(scan.nanoseconds))), SQLite \(Int(rate(sqliteScan.nanoseconds))) events/s")
+    }
+  }
+
+  if wanted("W7") {
+    let directory = try Files.makeTemporaryDirectory("statelog-w7")
+    _ = try StateLogWorkloads.append(data, to: directory, durability: .buffered, compression: .none)
+    w7raw.stateLog.append(Double(Files.size(of: directory).bytes) / Double(eventCount))
+    w7raw.sqlite = w7.sqlite
+    Files.remove(directory)
+  }
+} catch {
+  log("benchmark failed: \(error)")
+  removeReplayDirectories()
+  exit(1)
+}
+removeReplayDirectories()
+
+// MARK: Report
+
+func format(_ value: Double, unit: String) -> String {
+  if unit == "events/s" {
+    let formatter = NumberFormatter()
+    formatter.numberStyle = .decimal
+    formatter.maximumFractionDigits = 0
+    return (formatter.string(from: NSNumber(value: value.rounded())) ?? "\(Int(value))") + "/s"
+  }
+  return String(format: "%.1f B", value)
+}
+
+let rows = [w1, w3, w4, w7, w7raw].filter { !$0.stateLog.isEmpty && !$0.sqlite.isEmpty }
+var table: [[String]] = [["Workload", "StateLog", "SQLite", "StateLog/SQLite", "Target", "Met"]]
+var json: [[String: Any]] = []
+for row in rows {
+  let s = median(row.stateLog)
+  let q = median(row.sqlite)
+  let ratio = s / q
+  let met = row.meets(s, q)
+  let isReference = row.target.hasPrefix("(")
+  table.append([
+    row.workload, format(s, unit: row.unit), format(q, unit: row.unit), String(format: "%.2fx", ratio),
+    row.target, isReference ? "-" : (met ? "yes" : "no"),
+  ])
+  var entry: [String: Any] = [
+    "workload": row.workload, "unit": row.unit, "statelog": s, "sqlite": q, "ratio": ratio,
+    "statelogSamples": row.stateLog, "sqliteSamples": row.sqlite, "target": row.target,
+  ]
+  if !isReference { entry["met"] = met }
+  for (key, value) in row.notes { entry[key] = value }
+  json.append(entry)
+}
+
+var widths = [Int](repeating: 0, count: table[0].count)
+for line in table { for (index, cell) in line.enumerated() { widths[index] = max(widths[index], cell.count) } }
+@MainActor func render(_ line: [String]) -> String {
+  "| " + line.enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }
+    .joined(separator: " | ") + " |"
+}
+print(render(table[0]))
+print("|" + widths.map { String(repeating: "-", count: $0 + 2) }.joined(separator: "|") + "|")
+for line in table.dropFirst() { print(render(line)) }
+print("")
+if !floor.isEmpty {
+  print(
+    "W1 floor of this disk: one pwrite + fdatasync per batch of 100 allows \(format(median(floor), unit: "events/s")) (\(String(format: "%.0f", 1e9 / (median(floor) / 100) / 1000)) µs per batch)."
+  )
+}
+print(
+  "\(eventCount) events of \(data.payloadBytes / max(eventCount, 1)) payload bytes on average, in batches of 100, \(repeats) run(s) each, medians."
+)
+
+var uts = utsname()
+uname(&uts)
+let kernel = withUnsafeBytes(of: &uts.release) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+let document: [String: Any] = [
+  "events": eventCount,
+  "repeats": repeats,
+  "averagePayloadBytes": Double(data.payloadBytes) / Double(max(eventCount, 1)),
+  "batchSize": 100,
+  "processors": ProcessInfo.processInfo.activeProcessorCount,
+  "kernel": kernel,
+  "scratchDirectory": Files.root,
+  "date": ISO8601DateFormatter().string(from: Date()),
+  "results": json,
+  "w1DiskFloorEventsPerSecond": floor.isEmpty ? 0 : median(floor),
+  "w1DiskFloorSamples": floor,
+]
+do {
+  let bytes = try JSONSerialization.data(withJSONObject: document, options: [.prettyPrinted, .sortedKeys])
+  try bytes.write(to: URL(fileURLWithPath: output))
+  print("wrote \(output)")
+} catch {
+  log("could not write \(output): \(error)")
+  exit(1)
+}
