@@ -91,7 +91,10 @@ extension Log {
   private func originalAppend(of events: [NewEvent], expecting expectations: [String: ExpectedVersion])
     throws -> AppendResult?
   {
-    let found = state.withLock { state in events.map { state.eventIDs.sequence(of: $0.id) } }
+    let found = try state.withLock { (state) throws(StateLogError) in
+      try loadEventIDs(&state)
+      return events.map { state.eventIDs!.sequence(of: $0.id) }
+    }
     guard found.contains(where: { $0 != nil }) else { return nil }
     guard let first = found[0], found.allSatisfy({ $0 != nil }) else {
       let known = zip(events, found).first { $0.1 != nil }!
@@ -142,6 +145,15 @@ extension Log {
     return AppendResult(positions: originals.map(\.position))
   }
 
+  /// Loads the ids of recent events from the newest segments' index files the
+  /// first time an append needs them. (No copy of the index is handed out: a
+  /// copy alive during the next change would make it copy itself whole.)
+  func loadEventIDs(_ state: inout LogState) throws(StateLogError) {
+    guard state.eventIDs == nil else { return }
+    state.eventIDs = try LogLoader(directory: directory, options: options, readOnly: false).eventIDs(
+      in: state.segments)
+  }
+
   /// Makes every append so far durable, whatever the durability mode.
   ///
   /// - Throws: ``StateLogError`` with ``StateLogError/Code/ioFailure`` if the fsync
@@ -174,7 +186,8 @@ extension Log {
     into state: inout LogState
   ) throws(StateLogError) -> AppendResult? {
     try state.checkWritable()
-    if events.contains(where: { state.eventIDs.sequence(of: $0.id) != nil }) { return nil }
+    try loadEventIDs(&state)
+    if events.contains(where: { state.eventIDs!.sequence(of: $0.id) != nil }) { return nil }
     for (stream, expectation) in expectations {
       let actual = state.streams.lastVersion(of: ExactName(stream))
       guard expectation.isSatisfied(by: actual) else {
@@ -275,7 +288,7 @@ extension Log {
       state.streams.append(stream: name, version: versions[index], sequence: positions[index].sequence)
       state.segments[last].index.addPosition(
         stream: name, version: versions[index], sequence: positions[index].sequence, id: event.id)
-      state.eventIDs.record(event.id, sequence: positions[index].sequence)
+      state.eventIDs?.record(event.id, sequence: positions[index].sequence)
     }
     state.nextSequence = sequence
     if options.durability != .groupCommit {

@@ -91,9 +91,9 @@ public final class Log: Sendable {
     }
     var loader = LogLoader(directory: directory, options: options, readOnly: readOnly)
     let loaded = try loader.load()
-    // Only a writer needs the ids of recent events, to recognise retries.
-    let eventIDs = readOnly ? EventIDIndex(window: 0) : try loader.eventIDs(in: loaded.segments)
-    var state = LogState(loaded: loaded, eventIDs: eventIDs)
+    // Only a writer needs the ids of recent events, to recognise retries, and
+    // it loads them at its first append, so that opening stays fast.
+    var state = LogState(loaded: loaded, eventIDs: readOnly ? EventIDIndex(window: 0) : nil)
     for position in state.segments.indices where state.segments[position].isSealed || readOnly {
       state.segments[position].index.ids = []
     }
@@ -225,14 +225,15 @@ struct LogState: Sendable {
   /// Readers see sequences below this: written and, in a mode that syncs every
   /// append, durable.
   var visibleNextSequence: UInt64
-  var eventIDs: EventIDIndex
+  /// The ids of recent events; `nil` until the first append loads them.
+  var eventIDs: EventIDIndex?
   var encoder = BatchEncoder()
   var appendBuffer = ByteWriter()
   /// Set by the first failed write or fsync; appends throw it from then on.
   var failure: StateLogError?
   var isClosed = false
 
-  init(loaded: LogLoader.Loaded, eventIDs: EventIDIndex) {
+  init(loaded: LogLoader.Loaded, eventIDs: EventIDIndex?) {
     self.eventIDs = eventIDs
     segments = loaded.segments
     streams = loaded.streams
