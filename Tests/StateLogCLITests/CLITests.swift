@@ -35,6 +35,11 @@ struct CLITests {
     let log = directory.child("log")
     let demo = try await Self.statelog("demo", log)
     #expect(demo.status == 0, "\(demo.stderr)")
+    let demoJSON = try await Self.statelog("demo", directory.child("json-demo"), "--format", "json")
+    let summary = try Self.json(demoJSON.stdout)
+    #expect(summary["events"] as? Int == 23)
+    let task = (summary["streams"] as? [String: Any])?["task/book-trip"] as? [String: Any]
+    #expect((task?["changed_since"] as? String)?.contains("hotel pending → done") == true)
     #expect(demo.stdout.contains("What did the agent know at 2026-11-24T14:02:00"))
     #expect(demo.stdout.contains("sound"))
 
@@ -230,6 +235,15 @@ struct CLITests {
       return sequences
     }
     #expect(result.closureResult == [1, 2, 3, 4, 5, 6])
+    // state reads the log while this process still holds it open for writing.
+    try writer.append([
+      NewEvent(
+        stream: "task/live", type: "task.created",
+        payload: BinaryPayloadCodec().encode(["goal": "while writing"]))
+    ])
+    let state = try await Self.statelog("state", directory.path, "task/live", "--format", "json")
+    #expect(state.status == 0, "\(state.stderr)")
+    #expect((try Self.json(state.stdout)["state"] as? [String: Any])?["goal"] as? String == "while writing")
     // Events at minutes 0..5 after 14:00; since 14:02 and until 14:04 keeps 3 of them.
     let window = try await Self.statelog(
       "events", directory.path, "--since", "2026-11-24T14:02:00Z", "--until", "2026-11-24T14:04:00Z",

@@ -21,6 +21,8 @@ struct DemoCommand: ParsableCommand {
 
   @Argument(help: "Where to write the log (default: a new temporary directory).")
   var directory: String?
+  @Option(help: "text (the guided tour) or json (what was written, and the states now and at 14:02).")
+  var format: OutputFormat = .text
 
   func run() throws {
     try reportingFailures {
@@ -45,6 +47,21 @@ struct DemoCommand: ParsableCommand {
 
       let reader = AgentStateStore(log: try Log.openReadOnly(at: path))
       let info = try reader.log.information()
+      if format == .json {
+        let moment = Timestamp(nanosecondsSinceEpoch: start.nanosecondsSinceEpoch + 120_000_000_000)
+        var states: [String: Any] = [:]
+        for stream in reader.log.streamIDs() {
+          states[stream] = [
+            "now": foundationObject(try reader.state(ofStream: stream).state.jsonValue()),
+            "at_14_02": foundationObject(
+              try reader.state(ofStream: stream, at: .timestamp(moment)).state.jsonValue()),
+            "changed_since": try reader.diff(ofStream: stream, from: .timestamp(moment), to: .latest).summary,
+          ]
+        }
+        print(
+          jsonString(["log": path, "events": info.eventCount, "bytes": info.bytesOnDisk, "streams": states]))
+        return
+      }
       print("Wrote \(info.eventCount) events by two agents to \(path) (\(info.bytesOnDisk) bytes).")
       print("Streams: \(reader.log.streamIDs().joined(separator: ", "))\n")
 

@@ -61,20 +61,34 @@ struct ExportCommand: ParsableCommand {
       Examples:
         statelog export ./log > backup.jsonl
         statelog export ./log --stream task/t1 --stream conversation/c1
+        statelog export ./log --format text      # a readable listing, not a backup
       """
   )
 
   @Argument(help: "The log directory.") var log: String
   @Option(help: "Only these streams (repeatable).") var stream: [String] = []
+  @Option(help: "json (JSON Lines, the interchange format; the default) or text (a listing).")
+  var format: OutputFormat = .json
 
   func run() throws {
     try reportingFailures {
       let log = try Log.openReadOnly(at: log)
       let wanted = Set(stream)
+      var rows: [[String]] = []
       try log.forEachEvent { view in
-        if wanted.isEmpty || wanted.contains(view.stream) { print(exportLine(try view.recordedEvent())) }
+        guard wanted.isEmpty || wanted.contains(view.stream) else { return true }
+        let event = try view.recordedEvent()
+        switch format {
+        case .json: print(exportLine(event))
+        case .text:
+          rows.append([
+            String(event.sequence), event.timestamp.description, event.stream, String(event.streamVersion),
+            "\(event.type) v\(event.schemaVersion)", summary(event.payload),
+          ])
+        }
         return true
       }
+      if format == .text { print(table(["seq", "time", "stream", "ver", "type", "data (as stored)"], rows)) }
     }
   }
 }
