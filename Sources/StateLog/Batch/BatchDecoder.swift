@@ -25,9 +25,12 @@ struct BatchDecoder {
   /// - Returns: `false` if `visit` asked to stop.
   /// - Throws: ``StateLogError`` with ``StateLogError/Code/corruption`` naming file and
   ///   offset if the checksum or any record fails to verify, or what `visit` throws.
+  ///   - wanted: Records whose sequence it rejects are skipped by their length,
+  ///     without being decoded (a stream read wants one record in many).
   mutating func forEachRecord(
     in batch: UnsafeRawBufferPointer, header: BatchHeader, from firstSequence: UInt64 = 0,
-    file: String, offset: UInt64, _ visit: (EventView) throws -> Bool
+    wanted: (UInt64) -> Bool = { _ in true }, file: String, offset: UInt64,
+    _ visit: (EventView) throws -> Bool
   ) throws -> Bool {
     guard Self.verifyChecksum(of: batch, header: header) else {
       throw StateLogError(
@@ -50,14 +53,15 @@ struct BatchDecoder {
       return try decompressed.withUnsafeBytes { buffer in
         try decodeRecords(
           UnsafeRawBufferPointer(rebasing: buffer[0..<length]), header: header,
-          from: firstSequence, file: file, offset: offset, visit)
+          from: firstSequence, wanted: wanted, file: file, offset: offset, visit)
       }
     }
-    return try decodeRecords(stored, header: header, from: firstSequence, file: file, offset: offset, visit)
+    return try decodeRecords(
+      stored, header: header, from: firstSequence, wanted: wanted, file: file, offset: offset, visit)
   }
 
   private mutating func decodeRecords(
-    _ body: UnsafeRawBufferPointer, header: BatchHeader, from firstSequence: UInt64,
+    _ body: UnsafeRawBufferPointer, header: BatchHeader, from firstSequence: UInt64, wanted: (UInt64) -> Bool,
     file: String, offset: UInt64, _ visit: (EventView) throws -> Bool
   ) throws -> Bool {
     var reader = ByteReader(body)
@@ -70,7 +74,7 @@ struct BatchDecoder {
       }
       for _ in 0..<header.recordCount {
         let length = try reader.readLength(limit: reader.remaining)
-        if sequence < firstSequence {
+        if sequence < firstSequence || !wanted(sequence) {
           try reader.skip(length)
           sequence += 1
           continue

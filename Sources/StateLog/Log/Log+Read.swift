@@ -176,8 +176,11 @@ extension Log {
           try checkBatch(header, contains: target, file: cursor.file.name, offset: batchOffset)
           var stopped = false
           try reader.withBytes(at: batchOffset, count: Int(header.length)) { bytes in
+            // Decode only this stream's records; the rest are skipped by length.
             _ = try decoder.forEachRecord(
-              in: bytes, header: header, from: target, file: cursor.file.name, offset: batchOffset
+              in: bytes, header: header, from: target,
+              wanted: { position < sequences.count && $0 == sequences[position] }, file: cursor.file.name,
+              offset: batchOffset
             ) { event in
               guard position < sequences.count else { return false }
               guard event.sequence == sequences[position] else { return true }
