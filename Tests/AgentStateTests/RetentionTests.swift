@@ -91,13 +91,23 @@ struct RetentionTests {
     #expect(try reader.task("old").state() == before)
     let removed = #expect(throws: AgentStateError.self) { try reader.task("old").state(at: .version(1)) }
     #expect(removed?.code == .historyRemoved)
-    let tooEarly = #expect(throws: StateLogError.self) { try reader.task("old").state(at: .timestamp(early)) }
+    let tooEarly = #expect(throws: AgentStateError.self) {
+      try reader.task("old").state(at: .timestamp(early))
+    }
+    #expect(tooEarly?.code == .historyRemoved)
     #expect(tooEarly?.message.contains("before the retention horizon") == true)
     // The stream goes on at version 3.
     #expect(try reader.task("old").completeSubtask("a").version == 3)
-    // Snapshots of removed history are pruned, so verification stays sound.
+    // Snapshots of removed history are pruned, also for the stream whose
+    // events all went, so verification stays sound after more retention.
     #expect(try store.log.verify().isSound)
     #expect(try store.snapshots.verify().problems.isEmpty)
+    try store.takeSnapshot(of: TaskState.self, id: "old")
+    _ = try Self.history(store)
+    try store.applyRetention(before: store.log.lastSequence - 5)
+    #expect(try store.snapshots.sequences(of: "task/old").count == 1, "only the anchor stays")
+    #expect(try store.snapshots.verify().problems.isEmpty)
+    #expect(try reader.task("old").state().version == 3)
   }
 
   @Test("a subscription that falls behind the horizon gets an error, not a silent skip")

@@ -122,5 +122,9 @@ struct SnapshotTests {
     #expect(snapshots.streamDirectory("task/t 1").hasSuffix("/snapshots/task%2Ft%201"))
     #expect(snapshots.streamDirectory("..").hasSuffix("/snapshots/%2E%2E"))
     #expect(snapshots.streamDirectory("profile/caf\u{E9}").hasSuffix("profile%2Fcaf%C3%A9"))
+    for stream in ["task/t 1", "..", "profile/caf\u{E9}", "conversation/a%b"] {
+      let folder = String(snapshots.streamDirectory(stream).split(separator: "/").last!)
+      #expect(SnapshotStore.stream(ofFolder: folder) == stream)
+    }
   }
 }

@@ -31,9 +31,9 @@ extension AgentStateStore {
     }
     // Only what was snapshotted goes, even if a segment rolled meanwhile.
     let removed = try log.removeSegments(before: horizon)
-    for stream in log.streamIDs() where (try? AnyAgentState.parse(stream)) != nil {
-      try snapshots.prune(stream, keep: snapshotsKept)
-    }
+    // Streams whose events all went have no stored events but still have
+    // snapshots: prune by what the snapshot folders hold.
+    for stream in try snapshots.streams() { try snapshots.prune(stream, keep: snapshotsKept) }
     return removed
   }
 

@@ -212,7 +212,13 @@ public final class AgentStateStore: Sendable {
     switch point {
     case .latest: break
     case .sequence(let sequence): limitSequence = sequence
-    case .timestamp(let time): limitSequence = try log.sequence(atOrBefore: time)
+    case .timestamp(let time):
+      do {
+        limitSequence = try log.sequence(atOrBefore: time)
+      } catch let error as StateLogError where error.code == .sequenceOutOfRange {
+        // A time before the retention horizon: the same error as for a sequence or version.
+        throw AgentStateError(.historyRemoved, error.message, stream: stream)
+      }
     case .version(let version): limitVersion = version
     }
     var (state, sequence) = try startingState(type, id: id, atOrBefore: limitSequence, version: limitVersion)

@@ -101,7 +101,7 @@ public final class Log: Sendable {
       state.segments.append(
         try Self.createSegment(
           base: loaded.nextSequence, directory: directory, options: options,
-          previousMaximum: state.segments.last?.maximumTimestampThrough ?? .min))
+          previousMaximum: state.segments.last?.maximumTimestampThrough ?? loaded.removedMaximumTimestamp))
     }
     self.recoveryReport = loader.report
     Self.log(loader.report, directory: directory, to: options.logger ?? Logger.current)

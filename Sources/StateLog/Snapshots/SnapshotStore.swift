@@ -148,6 +148,29 @@ public struct SnapshotStore: Sendable {
       && snapshot.version > 0
   }
 
+  /// Every stream that has a snapshot folder, including streams whose events
+  /// retention removed: the folder names, unescaped.
+  public func streams() throws -> [String] {
+    (try io.contentsOfDirectory(directory) ?? []).sorted().compactMap(Self.stream(ofFolder:))
+  }
+
+  /// The stream id a folder name escapes (see ``streamDirectory(_:)``), or `nil`.
+  static func stream(ofFolder name: String) -> String? {
+    var bytes: [UInt8] = []
+    var iterator = name.utf8.makeIterator()
+    while let byte = iterator.next() {
+      guard byte == UInt8(ascii: "%") else {
+        bytes.append(byte)
+        continue
+      }
+      guard let high = iterator.next(), let low = iterator.next(),
+        let value = UInt8(String(decoding: [high, low], as: UTF8.self), radix: 16)
+      else { return nil }
+      bytes.append(value)
+    }
+    return String(validating: bytes, as: UTF8.self)
+  }
+
   /// Removes all but the newest `keep` snapshots of `stream`, and every
   /// snapshot before the retention horizon but the newest: after retention
   /// that one is the only way to rebuild the states between the horizon and

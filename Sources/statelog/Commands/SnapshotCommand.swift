@@ -105,7 +105,7 @@ struct SnapshotCommand: ParsableCommand {
         defer { try? log.close() }
         let snapshots = SnapshotStore(log: log)
         var removed = 0
-        for stream in try SnapshotCommand.streams([], in: log) {
+        for stream in try snapshots.streams() {
           let before = try snapshots.sequences(of: stream).count
           try snapshots.prune(stream, keep: keep)
           removed += before - (try snapshots.sequences(of: stream).count)
