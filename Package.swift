@@ -107,6 +107,7 @@ let package = Package(
       dependencies: [
         "StateLog",
         "TestSupport",
+        .product(name: "Logging", package: "swift-log"),
         .product(name: "Subprocess", package: "swift-subprocess"),
         .product(name: "SystemPackage", package: "swift-system"),
       ],

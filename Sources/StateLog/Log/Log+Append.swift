@@ -165,17 +165,22 @@ extension Log {
 
   /// Syncs the active segment and returns the last sequence that is now durable.
   func synchronizeWritten() throws(StateLogError) -> UInt64 {
-    let (file, through) = try state.withLock { (state) throws(StateLogError) in
+    let (file, through, directoryNeedsSync) = try state.withLock { (state) throws(StateLogError) in
       try state.checkWritable()
-      return (state.segments[state.segments.count - 1].file, state.nextSequence - 1)
+      return (state.segments[state.segments.count - 1].file, state.nextSequence - 1, state.directoryNeedsSync)
     }
     do {
       try io.synchronize(file.handle)
+      // Segments a buffered log created are durable only once their names are.
+      if directoryNeedsSync { try io.synchronizeDirectory(directory) }
     } catch {
       state.withLock { $0.failure = $0.failure ?? error }
       throw error
     }
-    state.withLock { $0.visibleNextSequence = max($0.visibleNextSequence, through + 1) }
+    state.withLock {
+      $0.visibleNextSequence = max($0.visibleNextSequence, through + 1)
+      if directoryNeedsSync { $0.directoryNeedsSync = false }
+    }
     return through
   }
 
@@ -336,6 +341,7 @@ extension Log {
         try Self.createSegment(
           base: sealed.index.nextSequence, directory: directory, options: options,
           previousMaximum: sealed.maximumTimestampThrough))
+      if options.durability == .buffered { state.directoryNeedsSync = true }
     } catch {
       state.failure = error
       throw error

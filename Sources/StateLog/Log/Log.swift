@@ -98,6 +98,7 @@ public final class Log: Sendable {
       state.segments[position].index.ids = []
     }
     if !readOnly && (state.segments.last?.isSealed ?? true) {
+      state.directoryNeedsSync = options.durability == .buffered
       state.segments.append(
         try Self.createSegment(
           base: loaded.nextSequence, directory: directory, options: options,
@@ -140,6 +141,7 @@ public final class Log: Sendable {
       defer { state.segments.removeAll() }
       guard !isReadOnly, state.failure == nil, let active = state.segments.last else { return }
       try io.synchronize(active.file.handle)
+      if state.directoryNeedsSync { try io.synchronizeDirectory(directory) }
       if !active.index.isEmpty {
         try io.writeFileAtomically(
           directory + "/" + SegmentName.index(active.baseSequence), IndexFile.encode(active.index),
@@ -229,6 +231,9 @@ struct LogState: Sendable {
   var eventIDs: EventIDIndex?
   var encoder = BatchEncoder()
   var appendBuffer = ByteWriter()
+  /// Whether a segment was created without syncing the directory (buffered
+  /// mode); the next sync of the log syncs the directory too.
+  var directoryNeedsSync = false
   /// Set by the first failed write or fsync; appends throw it from then on.
   var failure: StateLogError?
   var isClosed = false

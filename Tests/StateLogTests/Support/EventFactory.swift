@@ -1,3 +1,4 @@
+import Logging
 import TestSupport
 
 @testable import StateLog
@@ -71,6 +72,8 @@ extension LogOptions {
     options.compression = compression
     options.indexInterval = 512
     options.clock = { Timestamp(nanosecondsSinceEpoch: 1_764_000_000_000_000_000) }
+    // Thousands of deliberate recoveries would otherwise each log a warning.
+    options.logger = Logger(label: "statelog.tests") { _ in SwiftLogNoOpLogHandler() }
     return options
   }
 }

@@ -1,0 +1,90 @@
+import TestSupport
+import Testing
+
+@testable import StateLog
+
+/// Power loss at every I/O operation of a workload, through a file system
+/// that keeps only what was synced (format-spec.md, "Durability").
+@Suite("Power loss")
+struct PowerLossTests {
+  static let directory = "/power/log"
+
+  static func options(_ io: PowerLossFileIO, durability: Durability) -> LogOptions {
+    var options = LogOptions.testing(segmentSize: 4096, durability: durability)
+    options.fileIO = io
+    options.maximumBatchSize = 1024
+    return options
+  }
+
+  /// Appends until done or crashed; returns the events acknowledged.
+  static func workload(_ io: PowerLossFileIO, durability: Durability) -> [NewEvent] {
+    var factory = EventFactory(seed: 3)
+    var acknowledged: [NewEvent] = []
+    guard let log = try? Log.open(at: directory, options: options(io, durability: durability)) else {
+      return []
+    }
+    for round in 0..<24 {
+      let events = factory.events(1 + round % 4, size: 150 + 40 * (round % 5))
+      do {
+        try log.append(events)
+        acknowledged += events
+      } catch {
+        break
+      }
+    }
+    try? log.close()
+    return acknowledged
+  }
+
+  @Test(
+    "power lost at every I/O step: reopening keeps every acknowledged event and a prefix of the rest",
+    arguments: [Durability.fsyncEveryAppend, .groupCommit, .buffered])
+  func everyStep(durability: Durability) throws {
+    // A dry run counts the operations of the whole workload.
+    let counter = PowerLossFileIO(directories: ["/power", Self.directory])
+    let all = Self.workload(counter, durability: durability)
+    let operations = counter.operationCount
+    #expect(all.count > 40 && operations > 40)
+    #expect(Set(counter.segmentNames()).count > 3, "the workload should roll segments")
+    var generator = SeededGenerator(seed: 17)
+    var torn = 0
+    // The last crash point is past the end: the workload closes, then power goes.
+    for crashAt in 0...operations {
+      let io = PowerLossFileIO(directories: ["/power", Self.directory])
+      io.crash(atOperation: crashAt)
+      let acknowledged = Self.workload(io, durability: durability)
+      let completed = !io.didCrash
+      // Half the time, part of the unsynced tail reaches the disk anyway.
+      let tear = Bool.random(using: &generator)
+      io.losePower { unsynced in
+        guard tear, unsynced > 0 else { return 0 }
+        torn += 1
+        return Int.random(in: 0...unsynced, using: &generator)
+      }
+      let log: Log
+      do {
+        log = try Log.open(at: Self.directory, options: Self.options(io, durability: durability))
+      } catch {
+        Issue.record("crash at operation \(crashAt) of \(operations): reopen failed: \(error)")
+        continue
+      }
+      let events = try log.events()
+      if completed {
+        // The workload ran to its close: whatever the mode, everything is durable.
+        #expect(events.count == all.count, "after a clean close, power loss lost events")
+      }
+      if durability != .buffered {
+        #expect(events.count >= acknowledged.count, "crash at \(crashAt): acknowledged events lost")
+      }
+      #expect(
+        zip(events, all).allSatisfy { $0.matches($1) },
+        "crash at \(crashAt): not a prefix of what was written")
+      #expect(
+        events.map(\.sequence) == Array(1...UInt64(max(events.count, 1))).prefix(events.count).map { $0 })
+      #expect(try log.verify().isSound, "crash at \(crashAt)")
+      // And the log takes appends again.
+      try log.append([NewEvent(stream: "after/power", type: "probe", payload: [1])])
+    }
+    print("power loss (\(durability)): \(operations) crash points, \(torn) files torn")
+  }
+}
