@@ -124,7 +124,9 @@ public struct SnapshotStore: Sendable {
           else {
             throw StateLogError(.corruption, "snapshot is filed under another stream or sequence", file: path)
           }
-          guard matchesLog(snapshot) else {
+          // A snapshot of history that retention removed is obsolete, not
+          // damaged: readers skip it and pruning deletes it.
+          guard matchesLog(snapshot) || snapshot.sequence < log.retentionHorizon else {
             throw StateLogError(.corruption, "snapshot does not match the log's stream index", file: path)
           }
         } catch let error as StateLogError {

@@ -88,3 +88,77 @@ struct PowerLossTests {
     print("power loss (\(durability)): \(operations) crash points, \(torn) files torn")
   }
 }
+
+@Suite("Power loss with snapshots and retention")
+struct PowerLossSnapshotTests {
+  static let directory = "/power/log"
+
+  /// Appends, snapshots a stream every few appends and removes old segments
+  /// now and then, until done or crashed; returns the last acknowledged sequence.
+  static func workload(_ io: PowerLossFileIO) -> UInt64 {
+    var factory = EventFactory(seed: 9, streams: ["task/a", "task/b"])
+    var acknowledged: UInt64 = 0
+    guard
+      let log = try? Log.open(at: directory, options: PowerLossTests.options(io, durability: .groupCommit))
+    else { return 0 }
+    let snapshots = SnapshotStore(log: log)
+    for round in 0..<30 {
+      do {
+        let result = try log.append(factory.events(2, size: 300))
+        acknowledged = result.lastSequence
+        if round % 3 == 2 {
+          let stream = round % 2 == 0 ? "task/a" : "task/b"
+          let version = log.lastVersion(of: stream)
+          let sequence = log.sequence(ofVersion: version, inStream: stream)!
+          try snapshots.write(
+            Snapshot(
+              stream: stream, sequence: sequence, version: version,
+              timestamp: try log.event(at: sequence).timestamp,
+              stateVersion: 1, payload: Array("state of \(stream) at \(version)".utf8)))
+          try snapshots.prune(stream, keep: 2)
+        }
+        if round % 10 == 9 { try log.removeSegments(before: acknowledged - 10) }
+      } catch {
+        break
+      }
+    }
+    try? log.close()
+    return acknowledged
+  }
+
+  @Test("power lost at every I/O step while snapshotting and removing segments: reopening is consistent")
+  func everyStep() throws {
+    let counter = PowerLossFileIO(directories: ["/power", Self.directory])
+    let last = Self.workload(counter)
+    let operations = counter.operationCount
+    #expect(last > 40)
+    var generator = SeededGenerator(seed: 23)
+    var retained = 0
+    for crashAt in 0...operations {
+      let io = PowerLossFileIO(directories: ["/power", Self.directory])
+      io.crash(atOperation: crashAt)
+      let acknowledged = Self.workload(io)
+      io.losePower { unsynced in
+        Bool.random(using: &generator) ? Int.random(in: 0...unsynced, using: &generator) : 0
+      }
+      let log: Log
+      do {
+        log = try Log.open(at: Self.directory, options: PowerLossTests.options(io, durability: .groupCommit))
+      } catch {
+        Issue.record("crash at operation \(crashAt) of \(operations): reopen failed: \(error)")
+        continue
+      }
+      if log.retentionHorizon > 1 { retained += 1 }
+      #expect(log.lastSequence >= acknowledged, "crash at \(crashAt): acknowledged events lost")
+      let events = try log.events()
+      #expect(events.first?.sequence == log.retentionHorizon || events.isEmpty)
+      #expect(
+        events.map(\.sequence) == Array(log.retentionHorizon..<(log.retentionHorizon + UInt64(events.count))))
+      #expect(try log.verify().isSound, "crash at \(crashAt)")
+      let problems = try SnapshotStore(log: log).verify().problems
+      #expect(problems.isEmpty, "crash at \(crashAt): \(problems)")
+    }
+    #expect(retained > 0, "some crash points should come after a retention")
+    print("power loss with snapshots and retention: \(operations) crash points, \(retained) after retention")
+  }
+}
