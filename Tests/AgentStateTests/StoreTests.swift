@@ -160,6 +160,38 @@ struct StoreTests {
     #expect(state.version == 81)
   }
 
+  @Test("under group commit, a conflicting update waits for the winner's fsync instead of spinning")
+  func groupCommitUpdates() throws {
+    let directory = TemporaryDirectory("group-update")
+    var options = LogOptions()
+    options.durability = .groupCommit
+    let store = try AgentStateStore.open(at: directory.path, options: options)
+    try store.task("shared").create(goal: "g", subtasks: (0..<24).map { ("s\($0)", "step") })
+    let done = DispatchGroup()
+    let failures = Mutex(0)
+    for agent in 0..<4 {
+      done.enter()
+      Thread {
+        defer { done.leave() }
+        for index in stride(from: agent, to: 24, by: 4) {
+          do {
+            // Without the wait, retries spin for microseconds against an
+            // fsync of milliseconds and run out long before 50 attempts.
+            try store.task("shared").update(maximumAttempts: 50) { _ in
+              [.subtaskStarted(.init(id: "s\(index)")), .subtaskCompleted(.init(id: "s\(index)"))]
+            }
+          } catch {
+            Issue.record("agent \(agent): \(error)")
+            failures.withLock { $0 += 1 }
+          }
+        }
+      }.start()
+    }
+    done.wait()
+    #expect(failures.withLock { $0 } == 0)
+    #expect(try store.task("shared").state().progress == (done: 24, total: 24))
+  }
+
   @Test("bad input: unknown stream kind, malformed payload, invalid transition; the log is unchanged")
   func badInput() throws {
     let directory = TemporaryDirectory("bad")

@@ -46,6 +46,8 @@ extension AgentStateStore {
   private func snapshotBefore<State: AgentStream>(_ horizon: UInt64, _ type: State.Type, id: String) throws {
     let point = try state(type, id: id, at: .sequence(horizon - 1))
     guard point.sequence > 0 else { return }
-    try writeSnapshot(point.state, sequence: point.sequence)
+    // Pruned after the removal, when the new horizon makes it the anchor;
+    // pruning now could delete it as one of too many.
+    try writeSnapshot(point.state, sequence: point.sequence, prune: false)
   }
 }

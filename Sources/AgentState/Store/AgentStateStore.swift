@@ -130,13 +130,13 @@ public final class AgentStateStore: Sendable {
     return sequence
   }
 
-  func writeSnapshot<State: AgentStream>(_ state: State, sequence: UInt64) throws {
+  func writeSnapshot<State: AgentStream>(_ state: State, sequence: UInt64, prune: Bool = true) throws {
     let payload = BinaryPayloadCodec().encode(try JSONValueEncoder().encode(state))
     try snapshots.write(
       Snapshot(
         stream: state.streamID, sequence: sequence, version: state.version,
         timestamp: try log.event(at: sequence).timestamp, stateVersion: State.stateVersion, payload: payload))
-    try snapshots.prune(state.streamID, keep: snapshotsKept)
+    if prune { try snapshots.prune(state.streamID, keep: snapshotsKept) }
   }
 
   /// The newest usable snapshot's state at or before the limits, or an empty state.
@@ -184,8 +184,10 @@ public final class AgentStateStore: Sendable {
     let cached: State? = cache.withLock { $0.state(stream) }
     let last = log.lastVersion(of: stream)
     if let cached, cached.version == last { return cached }
-    var state = try cached ?? startingState(type, id: id).state
-    if state.version > last { state = State(id: id) }
+    // A cached state older than what retention kept cannot be brought up to date.
+    let firstStored = log.firstStoredVersion(of: stream) ?? (last + 1)
+    let usable = cached.flatMap { $0.version <= last && $0.version + 1 >= firstStored ? $0 : nil }
+    var state = try usable ?? startingState(type, id: id).state
     for event in try events.events(inStream: stream, fromVersion: state.version + 1) {
       try state.apply(event)
     }

@@ -59,6 +59,11 @@ extension AgentStream {
 
   /// Applies a stored event, decoding it first; used by replay.
   public mutating func apply(_ event: DecodedEvent) throws {
+    guard event.streamVersion == version + 1 else {
+      throw AgentStateError(
+        .historyRemoved, "event version \(event.streamVersion) does not follow state version \(version)",
+        stream: event.stream)
+    }
     try apply(try Event(decoding: event), mode: .lenient)
     version = event.streamVersion
   }

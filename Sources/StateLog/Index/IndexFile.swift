@@ -117,6 +117,18 @@ enum IndexFile {
               baseSequence: try reader.read(littleEndian: UInt64.self),
               maxTimestampBefore: try reader.read(littleEndian: Int64.self)))
         }
+        var previousOffset: UInt64 = 0
+        for entry in index.entries {
+          guard entry.offset >= UInt64(SegmentHeader.size), entry.offset < index.dataEnd,
+            entry.offset >= previousOffset
+          else { throw .invalid("index entry offset out of range") }
+          previousOffset = entry.offset
+        }
+        guard index.dataEnd < UInt64(Int64.max),
+          index.batchCount == 0 || index.lastBatchOffset < index.dataEnd
+        else {
+          throw .invalid("index offsets out of range")
+        }
         guard streamCount <= reader.remaining else { throw .invalid("stream count out of range") }
         for _ in 0..<streamCount {
           let name = try reader.readString()

@@ -60,8 +60,14 @@ extension Log {
     // comes back here once and is answered as a retry.
     for _ in 0..<2 {
       if let original = try originalAppend(of: events, expecting: expectations) { return original }
-      let written = try state.withLock { (state) throws(StateLogError) in
-        try write(events, expecting: expectations, now: now, into: &state)
+      let written: AppendResult?
+      do throws(StateLogError) {
+        written = try state.withLock { (state) throws(StateLogError) in
+          try write(events, expecting: expectations, now: now, into: &state)
+        }
+      } catch {
+        if error.code == .wrongExpectedVersion { waitForWrittenToBeDurable() }
+        throw error
       }
       guard let result = written else { continue }
       if let coordinator {
@@ -154,6 +160,17 @@ extension Log {
       in: state.segments)
   }
 
+  /// In group commit, waits until everything written so far is durable: the
+  /// version that beat an append with a wrong expectation may be written but
+  /// not yet visible, and a caller who re-reads and retries must see it rather
+  /// than spin on the old one.
+  private func waitForWrittenToBeDurable() {
+    guard let coordinator else { return }
+    let written = state.withLock { $0.nextSequence - 1 }
+    try? coordinator.waitUntilDurable(through: written) { () throws(StateLogError) in try synchronizeWritten()
+    }
+  }
+
   /// Makes every append so far durable, whatever the durability mode.
   ///
   /// - Throws: ``StateLogError`` with ``StateLogError/Code/ioFailure`` if the fsync
@@ -165,9 +182,12 @@ extension Log {
 
   /// Syncs the active segment and returns the last sequence that is now durable.
   func synchronizeWritten() throws(StateLogError) -> UInt64 {
-    let (file, through, directoryNeedsSync) = try state.withLock { (state) throws(StateLogError) in
+    let (file, through, directoryNeedsSync, created) = try state.withLock { (state) throws(StateLogError) in
       try state.checkWritable()
-      return (state.segments[state.segments.count - 1].file, state.nextSequence - 1, state.directoryNeedsSync)
+      return (
+        state.segments[state.segments.count - 1].file, state.nextSequence - 1, state.directoryNeedsSync,
+        state.segmentsCreated
+      )
     }
     do {
       try io.synchronize(file.handle)
@@ -179,7 +199,7 @@ extension Log {
     }
     state.withLock {
       $0.visibleNextSequence = max($0.visibleNextSequence, through + 1)
-      if directoryNeedsSync { $0.directoryNeedsSync = false }
+      if directoryNeedsSync && $0.segmentsCreated == created { $0.directoryNeedsSync = false }
     }
     return through
   }
@@ -341,7 +361,10 @@ extension Log {
         try Self.createSegment(
           base: sealed.index.nextSequence, directory: directory, options: options,
           previousMaximum: sealed.maximumTimestampThrough))
-      if options.durability == .buffered { state.directoryNeedsSync = true }
+      if options.durability == .buffered {
+        state.directoryNeedsSync = true
+        state.segmentsCreated += 1
+      }
     } catch {
       state.failure = error
       throw error

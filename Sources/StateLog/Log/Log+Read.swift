@@ -173,6 +173,11 @@ extension Log {
             }
             continue
           }
+          guard cursor.start <= target else {
+            throw StateLogError(
+              .sequenceOutOfRange,
+              "event \(target) of stream \(stream) was removed by retention while being read")
+          }
           try checkBatch(header, contains: target, file: cursor.file.name, offset: batchOffset)
           var stopped = false
           try reader.withBytes(at: batchOffset, count: Int(header.length)) { bytes in

@@ -234,6 +234,9 @@ struct LogState: Sendable {
   /// Whether a segment was created without syncing the directory (buffered
   /// mode); the next sync of the log syncs the directory too.
   var directoryNeedsSync = false
+  /// Counts segments created in buffered mode, so that a sync clears
+  /// ``directoryNeedsSync`` only if no segment was created meanwhile.
+  var segmentsCreated: UInt64 = 0
   /// Set by the first failed write or fsync; appends throw it from then on.
   var failure: StateLogError?
   var isClosed = false

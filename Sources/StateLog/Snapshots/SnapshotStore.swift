@@ -183,7 +183,10 @@ public struct SnapshotStore: Sendable {
     let anchor = horizon > 1 ? sequences.last { $0 < horizon } : nil
     let surplus = Set(sequences.dropLast(max(0, keep)))
     for sequence in sequences where sequence != anchor && (surplus.contains(sequence) || sequence < horizon) {
-      try io.remove(streamDirectory(stream) + "/" + Self.fileName(sequence))
+      let path = streamDirectory(stream) + "/" + Self.fileName(sequence)
+      // Another pruning may have removed it already.
+      guard io.fileExists(path) else { continue }
+      try io.remove(path)
     }
   }
 
