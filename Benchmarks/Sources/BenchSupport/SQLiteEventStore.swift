@@ -37,6 +37,8 @@ public final class SQLiteEventStore {
   private var insert: OpaquePointer?
   private var begin: OpaquePointer?
   private var commit: OpaquePointer?
+  /// W5's fold query, prepared on first use.
+  var foldStatement: OpaquePointer?
   private var versions: [String: Int64] = [:]
   private var isClosed = false
 
@@ -79,6 +81,8 @@ public final class SQLiteEventStore {
     sqlite3_finalize(insert)
     sqlite3_finalize(begin)
     sqlite3_finalize(commit)
+    sqlite3_finalize(foldStatement)
+    foldStatement = nil
     insert = nil
     begin = nil
     commit = nil

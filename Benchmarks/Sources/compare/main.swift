@@ -50,8 +50,10 @@ func log(_ text: String) {
   FileHandle.standardError.write(Data((text + "\n").utf8))
 }
 
-log("generating \(eventCount) events…")
-let data = Dataset.make(events: eventCount)
+// W5 and W8 make their own data; the batches are for W1, W3, W4 and W7.
+let needsBatches = CommandLine.arguments.contains("--profile") || ["W1", "W3", "W4", "W7"].contains(where: wanted)
+log("generating \(needsBatches ? eventCount : 0) events…")
+let data = Dataset.make(events: needsBatches ? eventCount : 0)
 log(
   "\(data.count) events in \(data.batches.count) batches, \(data.payloadBytes / max(data.count, 1)) payload bytes on average; scratch under \(Files.root)"
 )
@@ -226,18 +228,24 @@ for line in table { for (index, cell) in line.enumerated() { widths[index] = max
   "| " + line.enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }
     .joined(separator: " | ") + " |"
 }
-print(render(table[0]))
-print("|" + widths.map { String(repeating: "-", count: $0 + 2) }.joined(separator: "|") + "|")
-for line in table.dropFirst() { print(render(line)) }
-print("")
+if !rows.isEmpty {
+  print(render(table[0]))
+  print("|" + widths.map { String(repeating: "-", count: $0 + 2) }.joined(separator: "|") + "|")
+  for line in table.dropFirst() { print(render(line)) }
+  print("")
+}
 if !floor.isEmpty {
   print(
     "W1 floor of this disk: one pwrite + fdatasync per batch of 100 allows \(format(median(floor), unit: "events/s")) (\(String(format: "%.0f", 1e9 / (median(floor) / 100) / 1000)) µs per batch)."
   )
 }
+if !rows.isEmpty {
 print(
   "\(eventCount) events of \(data.payloadBytes / max(eventCount, 1)) payload bytes on average, in batches of 100, \(repeats) run(s) each, medians."
 )
+}
+
+let agentState = runAgentStateWorkloads()
 
 var uts = utsname()
 uname(&uts)
@@ -254,6 +262,8 @@ let document: [String: Any] = [
   "results": json,
   "w1DiskFloorEventsPerSecond": floor.isEmpty ? 0 : median(floor),
   "w1DiskFloorSamples": floor,
+  "w5PointInTimeState": agentState.w5,
+  "w8AgentTurnLoop": agentState.w8,
 ]
 do {
   let bytes = try JSONSerialization.data(withJSONObject: document, options: [.prettyPrinted, .sortedKeys])

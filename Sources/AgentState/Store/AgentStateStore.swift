@@ -221,7 +221,11 @@ public final class AgentStateStore: Sendable {
         // A time before the retention horizon: the same error as for a sequence or version.
         throw AgentStateError(.historyRemoved, error.message, stream: stream)
       }
-    case .version(let version): limitVersion = version
+    case .version(let version):
+      limitVersion = version
+      // The version's sequence lets the snapshot lookup go by file name
+      // instead of opening every newer snapshot to read its version.
+      if let sequence = log.sequence(ofVersion: version, inStream: stream) { limitSequence = sequence }
     }
     var (state, sequence) = try startingState(type, id: id, atOrBefore: limitSequence, version: limitVersion)
     for event in try events.events(

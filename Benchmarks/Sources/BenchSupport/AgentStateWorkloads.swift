@@ -1,0 +1,347 @@
+import AgentState
+import CSQLite
+import Foundation
+import StateLog
+
+/// Latency percentiles of a list of timings, in nanoseconds.
+public struct Percentiles: Sendable {
+  public var count: Int
+  public var p50: Double
+  public var p99: Double
+  public var max: Double
+  public var mean: Double
+
+  public init(_ samples: [UInt64]) {
+    let sorted = samples.sorted()
+    count = sorted.count
+    guard !sorted.isEmpty else {
+      p50 = 0; p99 = 0; max = 0; mean = 0
+      return
+    }
+    // Nearest rank: the smallest sample with at least p% of the samples at or below it.
+    func rank(_ p: Double) -> Double {
+      Double(sorted[Swift.max(0, Swift.min(sorted.count - 1, Int((p * Double(sorted.count)).rounded(.up)) - 1))])
+    }
+    p50 = rank(0.50)
+    p99 = rank(0.99)
+    max = Double(sorted.last!)
+    mean = Double(sorted.reduce(0, +)) / Double(sorted.count)
+  }
+
+  public var json: [String: Any] { ["count": count, "p50Nanoseconds": p50, "p99Nanoseconds": p99, "maxNanoseconds": max, "meanNanoseconds": mean] }
+}
+
+/// W5 (point-in-time state) and W8 (agent turn loop) on the AgentState store.
+public enum AgentStateWorkloads {
+  /// The kind of stream W5 reads.
+  public enum Kind: String, Sendable, CaseIterable {
+    /// `setPreference` over 8 keys, cycling: the state stays small however long the stream.
+    case profile
+    /// `task.created`, then add/start/complete cycles of subtasks (one append of
+    /// three events per cycle): the state grows by one subtask per cycle.
+    case task
+
+    public var streamPrefix: String { self == .profile ? "profile/" : "task/" }
+  }
+
+  public static let w5StreamID = "w5"
+
+  static let preferenceKeys = [
+    "ui.theme", "ui.font_size", "model.name", "model.temperature", "locale", "timezone",
+    "notifications.email", "notifications.push",
+  ]
+
+  /// Writes one stream of `events` events (task streams: the nearest 3k + 1 at
+  /// or below) into a new store in `directory`, with buffered appends, waits
+  /// for the background snapshots and closes it.
+  ///
+  /// - Returns: The stream's last version.
+  public static func writeW5Stream(
+    _ kind: Kind, events: Int, directory: String, snapshotInterval: Int, snapshotsKept: Int
+  ) throws -> UInt64 {
+    var options = LogOptions()
+    options.durability = .buffered
+    let store = try AgentStateStore.open(
+      at: directory, options: options, cacheCapacity: 16, snapshotInterval: snapshotInterval,
+      snapshotsKept: snapshotsKept)
+    var last: UInt64 = 0
+    switch kind {
+    case .profile:
+      let profile = store.profile(w5StreamID)
+      for index in 0..<events {
+        let key = preferenceKeys[index % preferenceKeys.count]
+        let value: JSONValue = index % 2 == 0 ? .int(Int64(index)) : .string("value-\(index)")
+        last = try profile.setPreference(key, to: value).version
+      }
+    case .task:
+      let task = store.task(w5StreamID)
+      last = try task.create(goal: "benchmark task", owner: "bench").version
+      var cycle = 0
+      while Int(last) + 3 <= events {
+        let id = "s\(cycle)"
+        last = try task.append(
+          .subtaskAdded(.init(id: id, description: "step \(cycle)")),
+          .subtaskStarted(.init(id: id, agent: "worker")),
+          .subtaskCompleted(.init(id: id, result: .int(Int64(cycle))))
+        ).version
+        cycle += 1
+      }
+    }
+    store.waitForSnapshots()
+    try store.close()
+    return last
+  }
+
+  /// A small digest of a state, to check that both engines folded the same events.
+  static func profileDigest(_ state: ProfileState) -> Int { Int(state.version) }
+  static func taskDigest(_ state: TaskState) -> Int { Int(state.version) &* 31 &+ state.subtasks.count }
+
+  /// Opens a fresh store on `directory` (cache capacity 0, no automatic
+  /// snapshots) and times `state(at: .version(v))` for each point.
+  ///
+  /// - Parameter warmup: How many of the first points are read unmeasured first.
+  /// - Returns: The timings and the sum of the states' digests.
+  public static func stateAt(_ kind: Kind, directory: String, points: [UInt64], warmup: Int = 20) throws
+    -> (nanoseconds: [UInt64], digest: Int)
+  {
+    var options = LogOptions()
+    options.durability = .buffered
+    let store = try AgentStateStore.open(
+      at: directory, options: options, cacheCapacity: 0, snapshotInterval: 0)
+    defer { try? store.close() }
+    var digest = 0
+    var timings: [UInt64] = []
+    timings.reserveCapacity(points.count)
+    switch kind {
+    case .profile:
+      let profile = store.profile(w5StreamID)
+      for point in points.prefix(warmup) { _ = try profile.state(at: .version(point)) }
+      for point in points {
+        let start = monotonicNanoseconds()
+        let state = try profile.state(at: .version(point))
+        timings.append(monotonicNanoseconds() - start)
+        digest &+= profileDigest(state.state)
+      }
+    case .task:
+      let task = store.task(w5StreamID)
+      for point in points.prefix(warmup) { _ = try task.state(at: .version(point)) }
+      for point in points {
+        let start = monotonicNanoseconds()
+        let state = try task.state(at: .version(point))
+        timings.append(monotonicNanoseconds() - start)
+        digest &+= taskDigest(state.state)
+      }
+    }
+    return (timings, digest)
+  }
+
+  /// Copies the stream of the store in `source` into a new SQLite database in
+  /// `directory`, each payload as the JSON text of its decoded value.
+  public static func copyToSQLite(_ kind: Kind, from source: String, to directory: String) throws {
+    var options = LogOptions()
+    options.durability = .buffered
+    let store = try AgentStateStore.open(at: source, options: options, cacheCapacity: 0, snapshotInterval: 0)
+    defer { try? store.close() }
+    let stream = kind.streamPrefix + w5StreamID
+    let decoded = try store.events.events(inStream: stream)
+    let sqlite = try SQLiteEventStore(directory: directory, durable: false)
+    var batch: [NewEvent] = []
+    for event in decoded {
+      batch.append(
+        NewEvent(
+          stream: stream, type: event.type, schemaVersion: event.schemaVersion, id: event.id,
+          timestamp: event.timestamp, payload: Array(event.data.description.utf8)))
+      if batch.count == 1_000 {
+        try sqlite.append(batch)
+        batch.removeAll(keepingCapacity: true)
+      }
+    }
+    if !batch.isEmpty { try sqlite.append(batch) }
+    try sqlite.close()
+  }
+
+  /// The SQLite baseline of W5: for each point, reads the stream's rows up to
+  /// the version and folds them, decoding each JSON payload with JSONSerialization.
+  public static func sqliteStateAt(_ kind: Kind, directory: String, points: [UInt64], warmup: Int = 20) throws
+    -> (nanoseconds: [UInt64], digest: Int)
+  {
+    let sqlite = try SQLiteEventStore(directory: directory, durable: false)
+    defer { try? sqlite.close() }
+    let stream = kind.streamPrefix + w5StreamID
+    for point in points.prefix(warmup) { _ = try sqlite.foldStream(stream, throughVersion: point, kind: kind) }
+    var digest = 0
+    var timings: [UInt64] = []
+    timings.reserveCapacity(points.count)
+    for point in points {
+      let start = monotonicNanoseconds()
+      let result = try sqlite.foldStream(stream, throughVersion: point, kind: kind)
+      timings.append(monotonicNanoseconds() - start)
+      digest &+= result
+    }
+    return (timings, digest)
+  }
+
+  /// `count` versions in 1...last, uniformly at random from a fixed seed.
+  public static func randomPoints(count: Int, last: UInt64, seed: UInt64 = 0x5EED_0005) -> [UInt64] {
+    var random = SplitMix64(seed: seed)
+    return (0..<count).map { _ in 1 + random.next() % last }
+  }
+
+  // MARK: W8
+
+  public struct TurnLoopResult: Sendable {
+    /// Wall clock of each turn: two durable appends and the state read after them.
+    public var turns: [UInt64] = []
+    /// (turn, bytes of every file in the log directory, message text bytes so far).
+    public var footprint: [(turn: Int, bytes: Int, allocated: Int, text: Int, snapshots: Int)] = []
+    /// The first `state()` of a fresh store on the finished log, one per fresh store.
+    public var currentState: [UInt64] = []
+    /// `state(at: .version(v))` with v the version after turn 10, on one fresh store.
+    public var stateAtTurn10: [UInt64] = []
+    /// `log.history(of:limit:)` of the whole stream (version, sequence, time, type).
+    public var history: [UInt64] = []
+    /// `events.events(inStream:)`: every event with its payload decoded.
+    public var decodedHistory: [UInt64] = []
+    public var historyEntries = 0
+    public var messages = 0
+  }
+
+  /// Words of the data set, `bytes` long at least (and a few bytes more).
+  static func text(bytes: Int, random: inout SplitMix64) -> String {
+    var result = ""
+    result.reserveCapacity(bytes + 16)
+    while result.utf8.count < bytes {
+      if !result.isEmpty { result += " " }
+      result += Dataset.words[Int(random.next() % UInt64(Dataset.words.count))]
+    }
+    return result
+  }
+
+  /// W8: one conversation grown to `turns` turns; each turn appends a user
+  /// message and an assistant message of about 400 bytes with token counts,
+  /// each append made durable, then reads the conversation's current state.
+  public static func turnLoop(
+    directory: String, turns: Int = 500, footprintAt: Set<Int> = [100, 250, 500], samples: Int = 20
+  ) throws -> TurnLoopResult {
+    var result = TurnLoopResult()
+    var random = SplitMix64(seed: 0x5EED_0008)
+    var options = LogOptions()
+    options.durability = .fsyncEveryAppend
+    let id = "w8"
+    var textBytes = 0
+    do {
+      let store = try AgentStateStore.open(at: directory, options: options)
+      let chat = store.conversation(id)
+      try chat.start(agent: "assistant", user: "bench", title: "W8", model: "gpt-x")
+      result.turns.reserveCapacity(turns)
+      for turn in 1...turns {
+        let question = text(bytes: 60 + Int(random.next() % 120), random: &random)
+        let answer = text(bytes: 370 + Int(random.next() % 60), random: &random)
+        textBytes += question.utf8.count + answer.utf8.count
+        let start = monotonicNanoseconds()
+        try chat.addMessage(.user, question, tokens: .init(input: question.utf8.count / 4, output: 0))
+        try chat.addMessage(
+          .assistant, answer, tokens: .init(input: 200 + turn * 8, output: answer.utf8.count / 4))
+        let state = try chat.state()
+        result.turns.append(monotonicNanoseconds() - start)
+        guard state.messages.count == 2 * turn else { throw BenchError("W8: \(state.messages.count) messages after turn \(turn)") }
+        if footprintAt.contains(turn) {
+          store.waitForSnapshots()
+          let size = Files.size(of: directory)
+          result.footprint.append((turn, size.bytes, size.allocated, textBytes, Files.size(of: directory + "/snapshots").bytes))
+        }
+      }
+      try store.close()
+    }
+    result.messages = 2 * turns
+    let stream = "conversation/\(id)"
+    options.durability = .buffered
+    // The current state, each from a fresh store (not timed: the open).
+    for _ in 0..<samples {
+      let store = try AgentStateStore.open(at: directory, options: options, snapshotInterval: 0)
+      let start = monotonicNanoseconds()
+      let state = try store.conversation(id).state()
+      result.currentState.append(monotonicNanoseconds() - start)
+      try store.close()
+      guard state.messages.count == 2 * turns else { throw BenchError("W8: current state has \(state.messages.count) messages") }
+    }
+    let store = try AgentStateStore.open(at: directory, options: options, snapshotInterval: 0)
+    defer { try? store.close() }
+    let chat = store.conversation(id)
+    // Version 1 is conversation.started; turn n ends at version 1 + 2n.
+    _ = try chat.state(at: .version(21))
+    for _ in 0..<samples {
+      let start = monotonicNanoseconds()
+      let state = try chat.state(at: .version(21))
+      result.stateAtTurn10.append(monotonicNanoseconds() - start)
+      guard state.state.messages.count == 20 else { throw BenchError("W8: turn 10 has \(state.state.messages.count) messages") }
+    }
+    _ = try store.log.history(of: stream, limit: Int.max)
+    for _ in 0..<samples {
+      let start = monotonicNanoseconds()
+      let entries = try store.log.history(of: stream, limit: Int.max)
+      result.history.append(monotonicNanoseconds() - start)
+      result.historyEntries = entries.count
+    }
+    for _ in 0..<samples {
+      let start = monotonicNanoseconds()
+      let events = try store.events.events(inStream: stream)
+      result.decodedHistory.append(monotonicNanoseconds() - start)
+      guard events.count == result.historyEntries else { throw BenchError("W8: history lengths differ") }
+    }
+    return result
+  }
+}
+
+extension SQLiteEventStore {
+  /// Reads `stream`'s rows through `version` in version order and folds them
+  /// into a dictionary state, decoding each payload with JSONSerialization.
+  ///
+  /// - Returns: The same digest as ``AgentStateWorkloads`` computes from the state.
+  func foldStream(_ stream: String, throughVersion version: UInt64, kind: AgentStateWorkloads.Kind) throws -> Int {
+    if foldStatement == nil {
+      foldStatement = try prepare("SELECT version, type, payload FROM events WHERE stream=?1 AND version<=?2 ORDER BY version")
+    }
+    let statement = foldStatement
+    defer { sqlite3_reset(statement) }
+    var text = stream
+    let bound = text.withUTF8 { stream in
+      sqlite3_bind_text(
+        statement, 1, UnsafeRawPointer(stream.baseAddress)?.assumingMemoryBound(to: CChar.self),
+        Int32(stream.count), csqlite_transient())
+    }
+    guard bound == SQLITE_OK, sqlite3_bind_int64(statement, 2, Int64(version)) == SQLITE_OK else { throw error("bind") }
+    var preferences: [String: Any] = [:]
+    var subtasks: [String: String] = [:]
+    var order: [String] = []
+    var last: Int64 = 0
+    while true {
+      let code = sqlite3_step(statement)
+      if code == SQLITE_DONE { break }
+      guard code == SQLITE_ROW else { throw error("SELECT") }
+      last = sqlite3_column_int64(statement, 0)
+      let type = String(cString: sqlite3_column_text(statement, 1))
+      let data = Data(bytes: sqlite3_column_blob(statement, 2), count: Int(sqlite3_column_bytes(statement, 2)))
+      guard let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+        throw BenchError("payload is not an object")
+      }
+      switch type {
+      case "profile.preference_set":
+        if let key = object["key"] as? String { preferences[key] = object["value"] }
+      case "task.subtask_added":
+        if let id = object["id"] as? String {
+          subtasks[id] = "pending"
+          order.append(id)
+        }
+      case "task.subtask_started":
+        if let id = object["id"] as? String { subtasks[id] = "running" }
+      case "task.subtask_completed":
+        if let id = object["id"] as? String { subtasks[id] = "done" }
+      default:
+        break
+      }
+    }
+    blackHoleInt(preferences.count)
+    return kind == .profile ? Int(last) : Int(last) &* 31 &+ order.count
+  }
+}

@@ -1,0 +1,170 @@
+// W5 (point-in-time state) and W8 (agent turn loop): run, print a table each,
+// and return their results for results.json.
+//
+// Environment: STATELOG_BENCH_W5_SIZES (comma-separated stream lengths, default
+// "1000,10000"; add 100000 for the large case), STATELOG_BENCH_W5_POINTS
+// (random points read per configuration, default 1000), STATELOG_BENCH_W5_STREAMS
+// (default "profile,task"), STATELOG_BENCH_W8_TURNS
+// (default 500).
+import BenchSupport
+import Foundation
+
+func formatLatency(_ nanoseconds: Double) -> String {
+  if nanoseconds < 1_000_000 { return String(format: "%.1f µs", nanoseconds / 1_000) }
+  if nanoseconds < 1_000_000_000 { return String(format: "%.2f ms", nanoseconds / 1_000_000) }
+  return String(format: "%.2f s", nanoseconds / 1_000_000_000)
+}
+
+func formatBytes(_ bytes: Int) -> String {
+  if bytes < 1 << 20 { return String(format: "%.1f KB", Double(bytes) / 1_000) }
+  return String(format: "%.2f MB", Double(bytes) / 1_000_000)
+}
+
+func renderTable(_ table: [[String]]) {
+  var widths = [Int](repeating: 0, count: table[0].count)
+  for line in table { for (index, cell) in line.enumerated() { widths[index] = max(widths[index], cell.count) } }
+  func render(_ line: [String]) -> String {
+    "| " + line.enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }
+      .joined(separator: " | ") + " |"
+  }
+  print(render(table[0]))
+  print("|" + widths.map { String(repeating: "-", count: $0 + 2) }.joined(separator: "|") + "|")
+  for line in table.dropFirst() { print(render(line)) }
+  print("")
+}
+
+@MainActor
+func runAgentStateWorkloads() -> (w5: [[String: Any]], w8: [String: Any]) {
+  var w5: [[String: Any]] = []
+  var w8: [String: Any] = [:]
+  do {
+    if wanted("W5") { w5 = try runW5() }
+    if wanted("W8") { w8 = try runW8() }
+  } catch {
+    log("benchmark failed: \(error)")
+    exit(1)
+  }
+  return (w5, w8)
+}
+
+@MainActor
+func runW5() throws -> [[String: Any]] {
+  let sizes = (environment["STATELOG_BENCH_W5_SIZES"] ?? "1000,10000").split(separator: ",").compactMap {
+    Int($0.trimmingCharacters(in: .whitespaces))
+  }
+  let pointCount = environment["STATELOG_BENCH_W5_POINTS"].flatMap { Int($0) } ?? 1_000
+  let interval = 100
+  let kinds = (environment["STATELOG_BENCH_W5_STREAMS"] ?? "profile,task").split(separator: ",").compactMap {
+    AgentStateWorkloads.Kind(rawValue: $0.trimmingCharacters(in: .whitespaces))
+  }
+  var table: [[String]] = [[
+    "Stream", "Events", "Snapshots, all kept: p50 / p99", "Snapshots, keep 3 (default): p50 / p99",
+    "No snapshots: p50 / p99", "SQLite replay: p50 / p99", "Target p99 < 50 µs (all kept)", "Met",
+  ]]
+  var json: [[String: Any]] = []
+  for size in sizes {
+    for kind in kinds {
+      // Three logs of the same events: snapshots every 100 events all kept,
+      // snapshots every 100 with the default 3 kept, and no snapshots.
+      let allKept = try Files.makeTemporaryDirectory("w5-\(kind.rawValue)-all")
+      let keep3 = try Files.makeTemporaryDirectory("w5-\(kind.rawValue)-keep3")
+      let none = try Files.makeTemporaryDirectory("w5-\(kind.rawValue)-none")
+      let sqlite = try Files.makeTemporaryDirectory("w5-\(kind.rawValue)-sqlite")
+      defer { [allKept, keep3, none, sqlite].forEach(Files.remove) }
+      var start = monotonicNanoseconds()
+      let last = try AgentStateWorkloads.writeW5Stream(
+        kind, events: size, directory: allKept, snapshotInterval: interval, snapshotsKept: size / interval + 10)
+      let writeAllKept = monotonicNanoseconds() - start
+      _ = try AgentStateWorkloads.writeW5Stream(
+        kind, events: size, directory: keep3, snapshotInterval: interval, snapshotsKept: 3)
+      start = monotonicNanoseconds()
+      _ = try AgentStateWorkloads.writeW5Stream(
+        kind, events: size, directory: none, snapshotInterval: 0, snapshotsKept: 3)
+      let writeNone = monotonicNanoseconds() - start
+      try AgentStateWorkloads.copyToSQLite(kind, from: none, to: sqlite)
+      log("W5 \(kind.rawValue) \(last) events written (all-kept snapshots \(formatLatency(Double(writeAllKept))), none \(formatLatency(Double(writeNone))))")
+
+      let points = AgentStateWorkloads.randomPoints(count: pointCount, last: last)
+      let a = try AgentStateWorkloads.stateAt(kind, directory: allKept, points: points)
+      let b = try AgentStateWorkloads.stateAt(kind, directory: keep3, points: points)
+      let c = try AgentStateWorkloads.stateAt(kind, directory: none, points: points)
+      let q = try AgentStateWorkloads.sqliteStateAt(kind, directory: sqlite, points: points)
+      guard a.digest == b.digest, b.digest == c.digest, c.digest == q.digest else {
+        throw BenchError("W5 \(kind.rawValue) \(size): the states differ (\(a.digest), \(b.digest), \(c.digest), \(q.digest))")
+      }
+      let (pa, pb, pc, pq) = (Percentiles(a.nanoseconds), Percentiles(b.nanoseconds), Percentiles(c.nanoseconds), Percentiles(q.nanoseconds))
+      log("W5 \(kind.rawValue) \(last): all kept p99 \(formatLatency(pa.p99)), keep 3 p99 \(formatLatency(pb.p99)), none p99 \(formatLatency(pc.p99)), SQLite p99 \(formatLatency(pq.p99))")
+      let pair = { (p: Percentiles) in "\(formatLatency(p.p50)) / \(formatLatency(p.p99))" }
+      let met = pa.p99 < 50_000
+      table.append([
+        kind.rawValue, "\(last)", pair(pa), pair(pb), pair(pc), pair(pq), "p99 \(formatLatency(pa.p99))",
+        met ? "yes" : "no",
+      ])
+      json.append([
+        "stream": kind.rawValue, "events": Int(last), "points": pointCount, "snapshotInterval": interval,
+        "snapshotsAllKept": pa.json, "snapshotsKeep3": pb.json, "noSnapshots": pc.json, "sqliteReplay": pq.json,
+        "target": "p99 < 50 µs with snapshots", "met": met,
+        "bytesOnDiskAllKept": Files.size(of: allKept).bytes, "bytesOnDiskNoSnapshots": Files.size(of: none).bytes,
+        "writeNanosecondsAllKept": writeAllKept, "writeNanosecondsNoSnapshots": writeNone,
+      ])
+    }
+  }
+  print("W5 point-in-time state: state(at: .version(v)) for \(pointCount) random v, fresh store (cache 0), snapshot interval 100")
+  renderTable(table)
+  return json
+}
+
+@MainActor
+func runW8() throws -> [String: Any] {
+  let turns = environment["STATELOG_BENCH_W8_TURNS"].flatMap { Int($0) } ?? 500
+  let directory = try Files.makeTemporaryDirectory("w8")
+  defer { Files.remove(directory) }
+  let marks = Set([100, 250, 500, turns].filter { $0 <= turns })
+  let result = try AgentStateWorkloads.turnLoop(directory: directory, turns: turns, footprintAt: marks)
+  // The disk's own limit for a turn: two pwrite + fdatasync of the average
+  // bytes an event takes on disk, as two durable appends need at the least.
+  let eventBytes = max((result.footprint.last.map { $0.bytes - $0.snapshots } ?? 400) / max(result.historyEntries, 1), 1)
+  let floorNanoseconds = try Files.fsyncFloor(batches: 2 * turns, bytes: eventBytes)
+  let floorPerTurn = Double(floorNanoseconds) / Double(turns)
+  let turn = Percentiles(result.turns)
+  let current = Percentiles(result.currentState)
+  let turn10 = Percentiles(result.stateAtTurn10)
+  let history = Percentiles(result.history)
+  let decoded = Percentiles(result.decodedHistory)
+  var table: [[String]] = [["Measure", "StateLog", "Target", "LangGraph SqliteSaver (issue)", "Met"]]
+  table.append([
+    "Turn (2 durable appends + state read), p50", formatLatency(turn.p50), "< 400 µs", "15.9 ms",
+    turn.p50 < 400_000 ? "yes" : "no",
+  ])
+  table.append(["Turn, p99", formatLatency(turn.p99), "-", "-", "-"])
+  table.append([
+    "Disk floor: 2 x (pwrite \(eventBytes) B + fdatasync), mean", formatLatency(floorPerTurn), "-", "-", "-",
+  ])
+  for mark in result.footprint {
+    let ratio = Double(mark.bytes) / Double(mark.text)
+    table.append([
+      "On disk after \(mark.turn) turns", "\(formatBytes(mark.bytes)) (\(String(format: "%.2f", ratio))x text; \(String(format: "%.2f", Double(mark.bytes - mark.snapshots) / Double(mark.text)))x without the \(formatBytes(mark.snapshots)) of snapshots)",
+      "<= 2x text", mark.turn == 500 ? "324 MB" : "-", ratio <= 2 ? "yes" : "no",
+    ])
+  }
+  table.append([
+    "Current state, fresh store, p50", formatLatency(current.p50), "< 50 µs", "9 ms", current.p50 < 50_000 ? "yes" : "no",
+  ])
+  table.append(["State at turn 10, p50", formatLatency(turn10.p50), "-", "-", "-"])
+  table.append([
+    "Full history (log.history), p50", formatLatency(history.p50), "< 10 ms", "18 s", history.p50 < 10_000_000 ? "yes" : "no",
+  ])
+  table.append([
+    "Full history decoded (events(inStream:)), p50", formatLatency(decoded.p50), "< 10 ms", "18 s",
+    decoded.p50 < 10_000_000 ? "yes" : "no",
+  ])
+  print("W8 agent turn loop: one conversation, \(turns) turns, .fsyncEveryAppend, \(result.historyEntries) events")
+  renderTable(table)
+  return [
+    "turns": turns, "events": result.historyEntries, "diskFloorNanosecondsPerTurn": floorPerTurn, "turn": turn.json, "currentStateFreshStore": current.json,
+    "stateAtTurn10": turn10.json, "history": history.json, "decodedHistory": decoded.json,
+    "footprint": result.footprint.map {
+      ["turn": $0.turn, "bytes": $0.bytes, "allocatedBytes": $0.allocated, "messageTextBytes": $0.text, "snapshotBytes": $0.snapshots]
+    },
+  ]
+}
