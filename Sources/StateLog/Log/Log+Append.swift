@@ -140,8 +140,10 @@ extension Log {
       }
     }
     for (stream, expectation) in expectations {
-      let before = versionsBefore[ExactName(stream)] ?? 0
-      guard versionsBefore[ExactName(stream)] != nil, expectation.isSatisfied(by: before) else {
+      // A stream the append did not write to is judged by its version just
+      // before the original append.
+      let before = versionsBefore[ExactName(stream)] ?? version(of: stream, before: first)
+      guard expectation.isSatisfied(by: before) else {
         throw StateLogError(
           .duplicateEventID,
           "the append's events were written at sequence \(first), where stream \(stream) was not at \(expectation)"
@@ -158,6 +160,18 @@ extension Log {
     guard state.eventIDs == nil else { return }
     state.eventIDs = try LogLoader(directory: directory, options: options, readOnly: false).eventIDs(
       in: state.segments)
+  }
+
+  /// The version `stream` had just before sequence `sequence` (removed
+  /// versions count).
+  private func version(of stream: String, before sequence: UInt64) -> UInt64 {
+    state.withLock { state in
+      let name = ExactName(stream)
+      guard let positions = state.streams.positions(of: name) else {
+        return state.streams.lastVersion(of: name)
+      }
+      return positions.firstVersion - 1 + UInt64(positions.sequences.partitioningIndex { $0 >= sequence })
+    }
   }
 
   /// In group commit, waits until everything written so far is durable: the

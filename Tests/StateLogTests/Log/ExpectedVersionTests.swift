@@ -161,6 +161,21 @@ struct ExpectedVersionTests {
     #expect(repeated?.code == .invalidArgument)
   }
 
+  @Test("a retry whose expectation names a stream it does not write to is still recognised")
+  func retryWithForeignExpectation() throws {
+    let directory = TemporaryDirectory("retry-foreign")
+    let log = try Log.open(at: directory.path, options: .testing())
+    try log.append([Self.event("conversation/c1", "hello")])
+    let batch = [Self.event("task/t1", "plan")]
+    let original = try log.append(batch, expecting: ["conversation/c1": .version(1)])
+    try log.append([Self.event("conversation/c1", "later")])
+    #expect(try log.append(batch, expecting: ["conversation/c1": .version(1)]) == original)
+    let moved = #expect(throws: StateLogError.self) {
+      try log.append(batch, expecting: ["conversation/c1": .version(2)])
+    }
+    #expect(moved?.code == .duplicateEventID)
+  }
+
   @Test("ids older than the idempotency window are forgotten")
   func window() throws {
     let directory = TemporaryDirectory("window")
