@@ -15,19 +15,9 @@ struct RetentionTests {
   }
 
   /// A history over three streams, and every stream's state after each event.
-  static func history(_ store: AgentStateStore) throws -> [(
-    sequence: UInt64, states: [String: AnyAgentState]
-  )] {
+  static func history(_ store: AgentStateStore) throws -> StoreTests.History {
     var generator = SeededGenerator(seed: 77)
-    var history: [(sequence: UInt64, states: [String: AnyAgentState])] = []
-    var current: [String: AnyAgentState] = [:]
-    for _ in 0..<200 {
-      try StoreTests.randomStep(store, &generator)
-      let event = try store.log.event(at: store.log.lastSequence)
-      current[event.stream] = try store.state(ofStream: event.stream).state
-      history.append((event.sequence, current))
-    }
-    return history
+    return try StoreTests.recordHistory(store, steps: 200, &generator)
   }
 
   @Test(

@@ -21,14 +21,8 @@ struct SnapshotTests {
     let directory = TemporaryDirectory("snapshots")
     let store = try Self.store(at: directory.path, interval: 5)
     var generator = SeededGenerator(seed: seed)
-    var history: [(sequence: UInt64, states: [String: AnyAgentState])] = []
-    var current: [String: AnyAgentState] = [:]
-    for _ in 0..<240 {
-      try StoreTests.randomStep(store, &generator)
-      let event = try store.log.event(at: store.log.lastSequence)
-      current[event.stream] = try store.state(ofStream: event.stream).state
-      history.append((event.sequence, current))
-    }
+    let history = try StoreTests.recordHistory(store, steps: 240, &generator)
+    let current = history.last!.states
     store.waitForSnapshots()
     for stream in ["conversation/c", "task/t", "profile/p"] {
       #expect(try store.snapshots.sequences(of: stream).count >= 5, "\(stream) should have snapshots")

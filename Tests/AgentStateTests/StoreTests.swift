@@ -23,6 +23,25 @@ struct StoreTests {
     return try AgentStateStore.open(at: path, options: options)
   }
 
+  /// One entry per event: its sequence and time, and every stream's current
+  /// state as the store keeps it (reducers applied append by append).
+  typealias History = [(sequence: UInt64, time: Timestamp, states: [String: AnyAgentState])]
+
+  /// Runs `steps` random steps and records the history after each.
+  static func recordHistory(_ store: AgentStateStore, steps: Int, _ generator: inout SeededGenerator) throws
+    -> History
+  {
+    var history: History = []
+    var current: [String: AnyAgentState] = [:]
+    for _ in 0..<steps {
+      try randomStep(store, &generator)
+      let event = try store.log.event(at: store.log.lastSequence)
+      current[event.stream] = try store.state(ofStream: event.stream).state
+      history.append((event.sequence, event.timestamp, current))
+    }
+    return history
+  }
+
   /// Appends exactly one random valid event to one of the three streams.
   static func randomStep(_ store: AgentStateStore, _ generator: inout SeededGenerator) throws {
     switch Int.random(in: 0..<3, using: &generator) {
@@ -77,16 +96,7 @@ struct StoreTests {
     let directory = TemporaryDirectory("points")
     let store = try Self.store(at: directory.path)
     var generator = SeededGenerator(seed: seed)
-    // After every event: its sequence and time, and every stream's current
-    // state as the store keeps it (reducers applied append by append).
-    var history: [(sequence: UInt64, time: Timestamp, states: [String: AnyAgentState])] = []
-    var current: [String: AnyAgentState] = [:]
-    for _ in 0..<300 {
-      try Self.randomStep(store, &generator)
-      let event = try store.log.event(at: store.log.lastSequence)
-      current[event.stream] = try store.state(ofStream: event.stream).state
-      history.append((event.sequence, event.timestamp, current))
-    }
+    let history = try Self.recordHistory(store, steps: 300, &generator)
     #expect(store.log.lastSequence == UInt64(history.count))
     for _ in 0..<150 {
       let index = Int.random(in: 0..<history.count, using: &generator)

@@ -8,6 +8,11 @@ extension ConversationEvent: AgentEvent {
 
   public static func forked(_ fork: Forked<ConversationState>) -> Self { .fork(fork) }
 
+  public var fork: Forked<ConversationState>? {
+    if case .fork(let fork) = self { return fork }
+    return nil
+  }
+
   public init(decoding event: DecodedEvent) throws {
     switch event.type {
     case Forked<ConversationState>.typeName:

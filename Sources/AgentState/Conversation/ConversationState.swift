@@ -47,13 +47,9 @@ public struct ConversationState: AgentStream {
   ///   the messages or back before the previous summary, feedback on a message
   ///   that does not exist.
   public mutating func reduce(_ event: ConversationEvent) throws(AgentStateError) {
-    if case .fork(let fork) = event {
-      try reduceFork(fork)
-      return
-    }
     switch event {
     case .fork:
-      break
+      break  // apply(_:mode:) starts a fork; a reducer never sees one
     case .started(let started):
       guard status == .new else { throw invalid("the conversation has already started") }
       status = .active

@@ -23,6 +23,11 @@ extension ProfileEvent: AgentEvent {
 
   public static func forked(_ fork: Forked<ProfileState>) -> Self { .fork(fork) }
 
+  public var fork: Forked<ProfileState>? {
+    if case .fork(let fork) = self { return fork }
+    return nil
+  }
+
   public init(decoding event: DecodedEvent) throws {
     switch event.type {
     case Forked<ProfileState>.typeName: self = .fork(try event.decode(as: Forked<ProfileState>.self))

@@ -27,13 +27,9 @@ public struct ProfileState: AgentStream {
   ///   preference path, removing a preference that is not set, retracting an
   ///   unknown fact, a confidence outside 0...1, an empty key.
   public mutating func reduce(_ event: ProfileEvent) throws(AgentStateError) {
-    if case .fork(let fork) = event {
-      try reduceFork(fork)
-      return
-    }
     switch event {
     case .fork:
-      break
+      break  // apply(_:mode:) starts a fork; a reducer never sees one
     case .preferenceSet(let set):
       let path = try Self.path(set.key)
       preferences = Self.setting(preferences, path: path[...], to: set.value)

@@ -48,7 +48,7 @@ extension AgentStream {
   /// Applies `event`, which is the stream's next version.
   public mutating func apply(_ event: Event, mode: ApplyMode) throws(AgentStateError) {
     do {
-      try reduce(event)
+      if let fork = event.fork { try reduceFork(fork) } else { try reduce(event) }
       version += 1
     } catch {
       guard mode == .lenient else { throw error }
@@ -75,6 +75,8 @@ public protocol AgentEvent: Hashable, Sendable {
   associatedtype State: AgentStream
   /// The event that starts a forked stream.
   static func forked(_ fork: Forked<State>) -> Self
+  /// The fork this event carries, if it is one.
+  var fork: Forked<State>? { get }
   /// Decodes a stored (and upcast) event of this vocabulary.
   init(decoding event: DecodedEvent) throws
   /// The event as something ``EventStore`` can append.

@@ -9,6 +9,11 @@ extension TaskEvent: AgentEvent {
 
   public static func forked(_ fork: Forked<TaskState>) -> Self { .fork(fork) }
 
+  public var fork: Forked<TaskState>? {
+    if case .fork(let fork) = self { return fork }
+    return nil
+  }
+
   public init(decoding event: DecodedEvent) throws {
     switch event.type {
     case Forked<TaskState>.typeName: self = .fork(try event.decode(as: Forked<TaskState>.self))

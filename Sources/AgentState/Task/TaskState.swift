@@ -67,10 +67,6 @@ public struct TaskState: AgentStream {
   ///   unknown or duplicate subtask id, starting, completing or failing a
   ///   subtask that is already done.
   public mutating func reduce(_ event: TaskEvent) throws(AgentStateError) {
-    if case .fork(let fork) = event {
-      try reduceFork(fork)
-      return
-    }
     if case .created(let created) = event {
       guard status == .new else { throw invalid("the task was already created") }
       let specs = created.subtasks ?? []
@@ -85,7 +81,7 @@ public struct TaskState: AgentStream {
     guard !status.isFinished else { throw invalid("the task is \(status.rawValue)") }
     switch event {
     case .fork:
-      break
+      break  // apply(_:mode:) starts a fork; a reducer never sees one
     case .created:
       break
     case .subtaskAdded(let added):
