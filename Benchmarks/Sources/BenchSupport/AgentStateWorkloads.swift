@@ -150,7 +150,7 @@ public enum AgentStateWorkloads {
       batch.append(
         NewEvent(
           stream: stream, type: event.type, schemaVersion: event.schemaVersion, id: event.id,
-          timestamp: event.timestamp, payload: Array(event.data.description.utf8)))
+          timestamp: event.timestamp, payload: Array(try event.data.description.utf8)))
       if batch.count == 1_000 {
         try sqlite.append(batch)
         batch.removeAll(keepingCapacity: true)

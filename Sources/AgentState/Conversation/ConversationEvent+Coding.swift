@@ -13,15 +13,17 @@ extension ConversationEvent: AgentEvent {
     return nil
   }
 
+  private static let forkedTypeName = Forked<ConversationState>.typeName
+
   public init(decoding event: DecodedEvent) throws {
+    // The most frequent type first: replay tests the cases in order.
     switch event.type {
-    case Forked<ConversationState>.typeName:
-      self = .fork(try event.decode(as: Forked<ConversationState>.self))
-    case Started.typeName: self = .started(try event.decode(as: Started.self))
     case MessageAdded.typeName: self = .messageAdded(try event.decode(as: MessageAdded.self))
+    case Started.typeName: self = .started(try event.decode(as: Started.self))
     case Summarized.typeName: self = .summarized(try event.decode(as: Summarized.self))
     case Feedback.typeName: self = .feedback(try event.decode(as: Feedback.self))
     case Ended.typeName: self = .ended(try event.decode(as: Ended.self))
+    case Self.forkedTypeName: self = .fork(try event.decode(as: Forked<ConversationState>.self))
     default: throw Self.unknown(event)
     }
   }

@@ -28,9 +28,10 @@ extension ProfileEvent: AgentEvent {
     return nil
   }
 
+  private static let forkedTypeName = Forked<ProfileState>.typeName
+
   public init(decoding event: DecodedEvent) throws {
     switch event.type {
-    case Forked<ProfileState>.typeName: self = .fork(try event.decode(as: Forked<ProfileState>.self))
     case PreferenceSet.typeName: self = .preferenceSet(try event.decode(as: PreferenceSet.self))
     case PreferenceRemoved.typeName: self = .preferenceRemoved(try event.decode(as: PreferenceRemoved.self))
     case FactStored.typeName: self = .factStored(try event.decode(as: FactStored.self))
@@ -38,6 +39,7 @@ extension ProfileEvent: AgentEvent {
     case ContextLearned.typeName: self = .contextLearned(try event.decode(as: ContextLearned.self))
     case PreferencesUpdated.typeName:
       self = .preferencesUpdated(try event.decode(as: PreferencesUpdated.self))
+    case Self.forkedTypeName: self = .fork(try event.decode(as: Forked<ProfileState>.self))
     default: throw Self.unknown(event)
     }
   }

@@ -154,8 +154,9 @@ public final class AgentStateStore: Sendable {
       snapshot.version >= removed
     {
       do {
-        let value = try snapshot.payload.withUnsafeBytes { try BinaryPayloadCodec().decode($0) }
-        let state = try JSONValueDecoder().decode(State.self, from: value)
+        let state = try snapshot.payload.withUnsafeBytes {
+          try BinaryPayloadCodec().decode(State.self, from: $0)
+        }
         if state.version == snapshot.version { return (state, snapshot.sequence) }
       } catch {
         // A snapshot whose state no longer decodes is derived data: replay instead.

@@ -14,9 +14,10 @@ extension TaskEvent: AgentEvent {
     return nil
   }
 
+  private static let forkedTypeName = Forked<TaskState>.typeName
+
   public init(decoding event: DecodedEvent) throws {
     switch event.type {
-    case Forked<TaskState>.typeName: self = .fork(try event.decode(as: Forked<TaskState>.self))
     case Created.typeName: self = .created(try event.decode(as: Created.self))
     case SubtaskAdded.typeName: self = .subtaskAdded(try event.decode(as: SubtaskAdded.self))
     case SubtaskStarted.typeName: self = .subtaskStarted(try event.decode(as: SubtaskStarted.self))
@@ -26,6 +27,7 @@ extension TaskEvent: AgentEvent {
     case Completed.typeName: self = .completed(try event.decode(as: Completed.self))
     case Failed.typeName: self = .failed(try event.decode(as: Failed.self))
     case Cancelled.typeName: self = .cancelled(try event.decode(as: Cancelled.self))
+    case Self.forkedTypeName: self = .fork(try event.decode(as: Forked<TaskState>.self))
     default: throw Self.unknown(event)
     }
   }

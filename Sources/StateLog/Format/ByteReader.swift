@@ -84,9 +84,25 @@ struct ByteReader {
     let bytes = try readSlice(count: count).assumingMemoryBound(to: UInt8.self)
     // ASCII needs no validation, and the concrete decoding initialiser is far
     // cheaper than the generic validating one.
-    if bytes.allSatisfy({ $0 < 0x80 }) { return String(decoding: bytes, as: UTF8.self) }
+    if Self.isASCII(UnsafeRawBufferPointer(bytes)) { return String(decoding: bytes, as: UTF8.self) }
     guard let string = String(validating: bytes, as: UTF8.self) else { throw .malformedString }
     return string
+  }
+
+  /// Whether every byte is below 0x80, checked a word at a time.
+  static func isASCII(_ bytes: UnsafeRawBufferPointer) -> Bool {
+    var offset = 0
+    while offset + 8 <= bytes.count {
+      if bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self) & 0x8080_8080_8080_8080 != 0 {
+        return false
+      }
+      offset += 8
+    }
+    while offset < bytes.count {
+      if bytes[offset] >= 0x80 { return false }
+      offset += 1
+    }
+    return true
   }
 
   mutating func skip(_ count: Int) throws(DecodingFailure) {

@@ -18,4 +18,19 @@ public protocol EventType: Codable, Sendable {
   static var typeName: String { get }
   /// The schema version of the payload this type encodes and decodes.
   static var schemaVersion: UInt32 { get }
+  /// Decodes the event from a payload in the binary encoding, at ``schemaVersion``.
+  ///
+  /// The default decodes through `Decodable`. Event types that replay must
+  /// decode fast implement it with ``PayloadObject``'s accessors, which read
+  /// the stored bytes in place; their tests should check that both ways agree.
+  ///
+  /// - Throws: ``StateLogError`` with ``StateLogError/Code/malformedPayload`` if
+  ///   the payload does not hold the event.
+  init(payload: PayloadObject) throws
+}
+
+extension EventType {
+  public init(payload: PayloadObject) throws {
+    self = try payload.decode(as: Self.self)
+  }
 }

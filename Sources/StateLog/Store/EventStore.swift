@@ -62,10 +62,16 @@ public struct EventStore: Sendable {
   ///
   /// - Throws: ``StateLogError`` with ``StateLogError/Code/malformedPayload`` or
   ///   ``StateLogError/Code/unsupportedSchemaVersion``.
+  ///
+  /// An event already at its type's current version is not decoded here: its
+  /// payload is decoded when it is used, straight into the typed value.
   public func decode(_ event: RecordedEvent) throws -> DecodedEvent {
+    guard let current = registry.currentVersion(of: event.type), current != event.schemaVersion else {
+      return DecodedEvent(recorded: event, migrated: nil, schemaVersion: event.schemaVersion, codec: codec)
+    }
     let stored = try event.payload.withUnsafeBytes { try codec.decode($0) }
     let (data, version) = try registry.upcast(stored, type: event.type, from: event.schemaVersion)
-    return DecodedEvent(recorded: event, data: data, schemaVersion: version)
+    return DecodedEvent(recorded: event, migrated: data, schemaVersion: version, codec: codec)
   }
 
   /// The events of one stream from version `start` through `end`, decoded and upcast.

@@ -39,7 +39,7 @@ struct DiffCommand: ParsableCommand {
           jsonString([
             "stream": stream, "from_sequence": diff.fromSequence, "to_sequence": diff.toSequence,
             "summary": diff.summary, "changes": diff.changes.map(Self.object),
-            "events": diff.events.map { jsonObject($0.recorded, decoded: $0) },
+            "events": try diff.events.map { try jsonObject($0.recorded, decoded: $0) },
           ]))
       case .text:
         print("\(stream) from sequence \(diff.fromSequence) to \(diff.toSequence): \(diff.summary)")
@@ -60,10 +60,10 @@ struct DiffCommand: ParsableCommand {
           print(
             table(
               ["  seq", "ver", "time", "type", "data"],
-              diff.events.map {
+              try diff.events.map {
                 [
                   "  \($0.sequence)", String($0.streamVersion), $0.timestamp.description, $0.type,
-                  oneLineSummary($0.data.description),
+                  oneLineSummary(try $0.data.description),
                 ]
               }))
         }

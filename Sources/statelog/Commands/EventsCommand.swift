@@ -66,11 +66,11 @@ struct EventsCommand: ParsableCommand {
         let decoded = !raw && event.payload.first == BinaryPayloadCodec.marker ? try store.decode(event) : nil
         printed += 1
         switch format {
-        case .json: print(jsonString(jsonObject(event, decoded: decoded)))
+        case .json: print(jsonString(try jsonObject(event, decoded: decoded)))
         case .text:
           rows.append([
             String(event.sequence), event.timestamp.description, event.stream, String(event.streamVersion),
-            event.type, decoded.map { oneLineSummary($0.data.description) } ?? summary(event.payload),
+            event.type, try decoded.map { oneLineSummary(try $0.data.description) } ?? summary(event.payload),
           ])
         }
         return printed < limit

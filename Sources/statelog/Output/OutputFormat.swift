@@ -37,14 +37,14 @@ func jsonString(_ value: Any) -> String {
 /// An event as a JSON object: its payload inline when it is JSON, otherwise as
 /// UTF-8 text or, failing that, base64. With `decoded`, the payload and schema
 /// version are those after upcasting.
-func jsonObject(_ event: RecordedEvent, decoded: DecodedEvent? = nil) -> [String: Any] {
+func jsonObject(_ event: RecordedEvent, decoded: DecodedEvent? = nil) throws -> [String: Any] {
   var object: [String: Any] = [
     "seq": event.sequence, "stream": event.stream, "version": event.streamVersion, "type": event.type,
     "schema_version": event.schemaVersion, "time": event.timestamp.description, "id": event.id.description,
   ]
   let payload = Data(event.payload)
   if let decoded {
-    object["data"] = foundationObject(decoded.data)
+    object["data"] = foundationObject(try decoded.data)
     object["schema_version"] = decoded.schemaVersion
   } else if let value = decodedPayload(event.payload) {
     object["data"] = foundationObject(value)
