@@ -42,11 +42,14 @@ struct StoreTests {
     return history
   }
 
-  /// Appends exactly one random valid event to one of the three streams.
-  static func randomStep(_ store: AgentStateStore, _ generator: inout SeededGenerator) throws {
+  /// Appends exactly one random valid event to one of the three streams
+  /// whose ids end in `suffix`.
+  static func randomStep(_ store: AgentStateStore, _ generator: inout SeededGenerator, suffix: String = "")
+    throws
+  {
     switch Int.random(in: 0..<3, using: &generator) {
     case 0:
-      let chat = store.conversation("c")
+      let chat = store.conversation("c" + suffix)
       let state = try chat.state()
       if state.status == .new { try chat.start(agent: "a"); return }
       if !state.messages.isEmpty && Int.random(in: 0..<6, using: &generator) == 0 {
@@ -59,7 +62,7 @@ struct StoreTests {
           tokens: .init(input: Int.random(in: 0...50, using: &generator), output: 1))
       }
     case 1:
-      let task = store.task("t")
+      let task = store.task("t" + suffix)
       let state = try task.state()
       if state.status == .new { try task.create(goal: "g", subtasks: [("s0", "first")]); return }
       if Int.random(in: 0..<5, using: &generator) == 0 {
@@ -75,7 +78,7 @@ struct StoreTests {
         try task.addSubtask("s\(state.version)", description: "more")
       }
     default:
-      let profile = store.profile("p")
+      let profile = store.profile("p" + suffix)
       let key = ["ui.theme", "ui.font.size", "language", "a.b.c"][Int.random(in: 0..<4, using: &generator)]
       if try profile.state().preference(key) != nil && Bool.random(using: &generator) {
         try profile.removePreference(key)

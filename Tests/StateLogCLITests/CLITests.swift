@@ -74,6 +74,21 @@ struct CLITests {
     let raw = try await Self.statelog(
       "events", log, "--stream", "profile/alice", "--limit", "1", "--raw", "--format", "json")
     #expect(try Self.json(raw.stdout)["schema_version"] as? Int == 1, "--raw shows the stored version")
+
+    let all = try await Self.statelog(
+      "state", log, "--all", "--at", "2026-11-24T14:02:00Z", "--format", "json")
+    #expect(all.status == 0, "\(all.stderr)")
+    let allStates = try Self.json(all.stdout)
+    let states = allStates["states"] as? [String: Any] ?? [:]
+    #expect(states.keys.sorted() == ["conversation/trip-planning", "profile/alice", "task/book-trip"])
+    let one = try await Self.statelog(
+      "state", log, "task/book-trip", "--at", "2026-11-24T14:02:00Z", "--format", "json")
+    #expect(
+      (states["task/book-trip"] as? [String: Any])?["version"] as? Int
+        == (try Self.json(one.stdout)["version"] as? Int))
+    let allText = try await Self.statelog("state", log, "--all")
+    #expect(allText.stdout.hasPrefix("3 streams at sequence 23"))
+    #expect(allText.stdout.contains("completed, 3/3 subtasks done"))
   }
 
   @Test("state --at agrees with the library for a sequence, a version, an ISO time and a relative time")
@@ -303,12 +318,16 @@ struct CLITests {
     #expect(unknown.status == 9)
     let unknownKind = try await Self.statelog("state", log, "session/x")
     #expect(unknownKind.status == 9)
+    let allAtVersion = try await Self.statelog("state", log, "--all", "--at", "v:3")
+    #expect(allAtVersion.status == 8)
+    let noStream = try await Self.statelog("state", log)
+    #expect(noStream.status == 8)
     let holder = try Log.open(at: log)
     let locked = try await Self.statelog(["append", log], input: "")
     #expect(locked.status == 4)
     #expect(locked.stderr.contains("pid \(getpid())"))
     try holder.close()
-    for outcome in [missing, notALog, badPoint, unknown, unknownKind, locked] {
+    for outcome in [missing, notALog, badPoint, unknown, unknownKind, allAtVersion, noStream, locked] {
       #expect(outcome.stderr.hasPrefix("statelog: "))
       #expect(outcome.stderr.split(separator: "\n").count == 1, "one line: \(outcome.stderr)")
     }

@@ -15,7 +15,7 @@ extension ConversationEvent: AgentEvent {
 
   private static let forkedTypeName = Forked<ConversationState>.typeName
 
-  public init(decoding event: DecodedEvent) throws {
+  public init(decoding event: some DecodableEvent) throws {
     // The most frequent type first: replay tests the cases in order.
     switch event.type {
     case MessageAdded.typeName: self = .messageAdded(try event.decode(as: MessageAdded.self))

@@ -30,7 +30,7 @@ extension ProfileEvent: AgentEvent {
 
   private static let forkedTypeName = Forked<ProfileState>.typeName
 
-  public init(decoding event: DecodedEvent) throws {
+  public init(decoding event: some DecodableEvent) throws {
     switch event.type {
     case PreferenceSet.typeName: self = .preferenceSet(try event.decode(as: PreferenceSet.self))
     case PreferenceRemoved.typeName: self = .preferenceRemoved(try event.decode(as: PreferenceRemoved.self))

@@ -189,8 +189,9 @@ public final class AgentStateStore: Sendable {
     let firstStored = log.firstStoredVersion(of: stream) ?? (last + 1)
     let usable = cached.flatMap { $0.version <= last && $0.version + 1 >= firstStored ? $0 : nil }
     var state = try usable ?? startingState(type, id: id).state
-    for event in try events.events(inStream: stream, fromVersion: state.version + 1) {
+    try events.replay(inStream: stream, fromVersion: state.version + 1) { event in
       try state.apply(event)
+      return true
     }
     let result = state
     cache.withLock { $0.store(result, for: stream) }
@@ -229,12 +230,12 @@ public final class AgentStateStore: Sendable {
       if let sequence = log.sequence(ofVersion: version, inStream: stream) { limitSequence = sequence }
     }
     var (state, sequence) = try startingState(type, id: id, atOrBefore: limitSequence, version: limitVersion)
-    for event in try events.events(
-      inStream: stream, fromVersion: state.version + 1, throughVersion: limitVersion)
-    {
-      guard event.sequence <= limitSequence else { break }
+    try events.replay(inStream: stream, fromVersion: state.version + 1, throughVersion: limitVersion) {
+      event in
+      guard event.sequence <= limitSequence else { return false }
       try state.apply(event)
       sequence = event.sequence
+      return true
     }
     return StateAtPoint(state: state, sequence: sequence)
   }

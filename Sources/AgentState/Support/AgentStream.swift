@@ -58,7 +58,7 @@ extension AgentStream {
   }
 
   /// Applies a stored event, decoding it first; used by replay.
-  public mutating func apply(_ event: DecodedEvent) throws {
+  public mutating func apply(_ event: some DecodableEvent) throws {
     guard event.streamVersion == version + 1 else {
       throw AgentStateError(
         .historyRemoved, "event version \(event.streamVersion) does not follow state version \(version)",
@@ -78,7 +78,7 @@ public protocol AgentEvent: Hashable, Sendable {
   /// The fork this event carries, if it is one.
   var fork: Forked<State>? { get }
   /// Decodes a stored (and upcast) event of this vocabulary.
-  init(decoding event: DecodedEvent) throws
+  init(decoding event: some DecodableEvent) throws
   /// The event as something ``EventStore`` can append.
   func newEvent(in store: EventStore, stream: String, id: EventID) throws -> NewEvent
   /// Every type of the vocabulary, for the schema registry.
@@ -86,7 +86,7 @@ public protocol AgentEvent: Hashable, Sendable {
 }
 
 extension AgentEvent {
-  static func unknown(_ event: DecodedEvent) -> AgentStateError {
+  static func unknown(_ event: some DecodableEvent) -> AgentStateError {
     AgentStateError(.unknownEventType, "event \(event.sequence) has type \(event.type)", stream: event.stream)
   }
 }

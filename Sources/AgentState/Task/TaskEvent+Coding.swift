@@ -16,7 +16,7 @@ extension TaskEvent: AgentEvent {
 
   private static let forkedTypeName = Forked<TaskState>.typeName
 
-  public init(decoding event: DecodedEvent) throws {
+  public init(decoding event: some DecodableEvent) throws {
     switch event.type {
     case Created.typeName: self = .created(try event.decode(as: Created.self))
     case SubtaskAdded.typeName: self = .subtaskAdded(try event.decode(as: SubtaskAdded.self))

@@ -51,12 +51,21 @@ public struct TaskState: AgentStream {
   public var status = Status.new
   public var goal: String?
   public var owner: String?
-  public var subtasks: [Subtask] = []
+  /// Changed only by the reducer, which keeps an index of them.
+  public internal(set) var subtasks: [Subtask] = []
   public var lastCheckpoint: Checkpoint?
   /// Every error reported, subtask failures included, oldest first.
   public var errors: [String] = []
   public var result: JSONValue?
   public var cancellationReason: String?
+  /// Where each subtask is in ``subtasks``, so that a reducer finds one in
+  /// O(1): a task with thousands of subtasks must not replay in quadratic time.
+  private var positions = SubtaskPositions()
+
+  enum CodingKeys: String, CodingKey {
+    case id, version, skippedEvents, origin, status, goal, owner, subtasks, lastCheckpoint, errors, result
+    case cancellationReason
+  }
 
   public init(id: String) { self.id = id }
 
@@ -75,6 +84,8 @@ public struct TaskState: AgentStream {
       goal = created.goal
       owner = created.owner
       subtasks = specs.map { Subtask(id: $0.id, description: $0.description) }
+      positions = SubtaskPositions()
+      positions.record(subtasks, from: 0)
       return
     }
     guard status != .new else { throw invalid("the task has not been created") }
@@ -85,17 +96,19 @@ public struct TaskState: AgentStream {
     case .created:
       break
     case .subtaskAdded(let added):
-      guard !subtasks.contains(where: { $0.id == added.id }) else {
+      guard positions.position(of: added.id, in: subtasks) == nil else {
         throw invalid("duplicate subtask \(added.id)")
       }
       let subtask = Subtask(id: added.id, description: added.description)
       if let after = added.after {
-        guard let position = subtasks.firstIndex(where: { $0.id == after }) else {
+        guard let position = positions.position(of: after, in: subtasks) else {
           throw invalid("no subtask \(after) to add \(added.id) after")
         }
         subtasks.insert(subtask, at: position + 1)
+        positions.record(subtasks, from: position + 1)
       } else {
         subtasks.append(subtask)
+        positions.record(subtasks, from: subtasks.count - 1)
       }
     case .subtaskStarted(let started):
       let position = try open(started.id)
@@ -130,10 +143,8 @@ public struct TaskState: AgentStream {
   }
 
   /// The position of a subtask that exists and is not done.
-  private func open(_ id: String) throws(AgentStateError) -> Int {
-    guard let position = subtasks.firstIndex(where: { $0.id == id }) else {
-      throw invalid("no subtask \(id)")
-    }
+  private mutating func open(_ id: String) throws(AgentStateError) -> Int {
+    guard let position = positions.position(of: id, in: subtasks) else { throw invalid("no subtask \(id)") }
     guard subtasks[position].status != .done else { throw invalid("subtask \(id) is already done") }
     return position
   }
@@ -150,4 +161,29 @@ public struct TaskState: AgentStream {
     guard let next = subtasks.first(where: { $0.status != .done }) else { return nil }
     return next.status == .failed && !next.retryable ? nil : next
   }
+}
+
+/// Subtask ids to positions: derived from ``TaskState/subtasks``, so it takes
+/// no part in equality, hashing or coding.
+struct SubtaskPositions: Hashable, Sendable {
+  private var positions: [String: Int] = [:]
+
+  /// The position of subtask `id` in `subtasks`, rebuilding the map first if
+  /// it does not cover them (a state decoded from a snapshot or a fork starts
+  /// without one). Ids are unique and only the reducer changes `subtasks`, so
+  /// the map covers them exactly when it has as many entries.
+  mutating func position(of id: String, in subtasks: [TaskState.Subtask]) -> Int? {
+    if positions.count != subtasks.count {
+      positions = Dictionary(subtasks.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { $1 })
+    }
+    return positions[id]
+  }
+
+  /// Records the positions from `start` on, after subtasks were added there.
+  mutating func record(_ subtasks: [TaskState.Subtask], from start: Int) {
+    for position in start..<subtasks.count { positions[subtasks[position].id] = position }
+  }
+
+  static func == (lhs: Self, rhs: Self) -> Bool { true }
+  func hash(into hasher: inout Hasher) {}
 }

@@ -43,9 +43,9 @@ public struct PayloadObject {
   private var index: InlineArray<8, Member>
   static var indexCapacity: Int { 8 }
 
+  /// A member's key starts at `key` and runs up to its value at `value`.
   struct Member {
     var key: UInt32
-    var keyLength: UInt32
     var value: UInt32
   }
 
@@ -65,14 +65,14 @@ public struct PayloadObject {
     self.count = count
     self.depth = depth
     self.path = path
-    index = InlineArray(repeating: Member(key: 0, keyLength: 0, value: 0))
+    index = InlineArray(repeating: Member(key: 0, value: 0))
     let indexed = bytes.count <= Int(UInt32.max) ? min(count, Self.indexCapacity) : 0
     do throws(DecodingFailure) {
       for member in 0..<count {
         let length = try reader.readLength(limit: reader.remaining)
         if member < indexed {
           index[member] = Member(
-            key: UInt32(truncatingIfNeeded: reader.position), keyLength: UInt32(truncatingIfNeeded: length),
+            key: UInt32(truncatingIfNeeded: reader.position),
             value: UInt32(truncatingIfNeeded: reader.position + length))
         }
         try reader.skip(length)
@@ -222,7 +222,7 @@ public struct PayloadObject {
         while member > 0 {
           member -= 1
           let entry = index[member]
-          if Int(entry.keyLength) == wanted.count && equal(at: Int(entry.key), wanted) {
+          if Int(entry.value &- entry.key) == wanted.count && equal(at: Int(entry.key), wanted) {
             return Int(entry.value)
           }
         }
@@ -244,7 +244,12 @@ public struct PayloadObject {
 
   /// Whether the key bytes at `position` are `wanted` (whose length the caller checked).
   private func equal(at position: Int, _ wanted: UnsafeBufferPointer<UInt8>) -> Bool {
-    wanted.isEmpty || memcmp(bytes.baseAddress! + position, wanted.baseAddress!, wanted.count) == 0
+    // Keys are short: a byte loop beats a call to memcmp.
+    guard wanted.count <= 16 else {
+      return memcmp(bytes.baseAddress! + position, wanted.baseAddress!, wanted.count) == 0
+    }
+    for offset in 0..<wanted.count where bytes[position + offset] != wanted[offset] { return false }
+    return true
   }
 
   private func required<Value>(_ name: String, _ read: (inout ByteReader) throws(StateLogError) -> Value)

@@ -66,12 +66,29 @@ public struct EventStore: Sendable {
   /// An event already at its type's current version is not decoded here: its
   /// payload is decoded when it is used, straight into the typed value.
   public func decode(_ event: RecordedEvent) throws -> DecodedEvent {
-    guard let current = registry.currentVersion(of: event.type), current != event.schemaVersion else {
-      return DecodedEvent(recorded: event, migrated: nil, schemaVersion: event.schemaVersion, codec: codec)
+    let (migrated, version) = try event.payload.withUnsafeBytes {
+      try upcast(
+        $0, type: event.type, schemaVersion: event.schemaVersion,
+        current: registry.currentVersion(of: event.type))
     }
-    let stored = try event.payload.withUnsafeBytes { try codec.decode($0) }
-    let (data, version) = try registry.upcast(stored, type: event.type, from: event.schemaVersion)
-    return DecodedEvent(recorded: event, migrated: data, schemaVersion: version, codec: codec)
+    return DecodedEvent(recorded: event, migrated: migrated, schemaVersion: version, codec: codec)
+  }
+
+  /// The payload migrated to its type's current schema version and that
+  /// version, or `nil` and the stored version if it is current already.
+  private func upcast(
+    _ payload: UnsafeRawBufferPointer, type: String, schemaVersion: UInt32, current: UInt32?
+  ) throws -> (JSONValue?, UInt32) {
+    guard let current, current != schemaVersion else { return (nil, schemaVersion) }
+    return try registry.upcast(try codec.decode(payload), type: type, from: schemaVersion)
+  }
+
+  /// The registry's answer for the last type replay asked about: events of a
+  /// batch share their type names, and comparing a name with itself is cheaper
+  /// than hashing it for every event.
+  struct CurrentVersionCache {
+    var type: String?
+    var version: UInt32?
   }
 
   /// The events of one stream from version `start` through `end`, decoded and upcast.
@@ -89,5 +106,41 @@ public struct EventStore: Sendable {
     from start: UInt64 = 1, through end: UInt64 = .max, _ body: (DecodedEvent) throws -> Bool
   ) throws {
     try log.forEachEvent(from: start, through: end) { view in try body(try decode(try view.recordedEvent())) }
+  }
+
+  /// Calls `body` with each event from `start` through `end`, borrowed from
+  /// the log and upcast, until it returns `false`: the fastest way to replay.
+  ///
+  /// - Throws: Errors of reading the log, of upcasting, or from `body`.
+  /// - Complexity: O(*n*) in the events read; no copy of any event.
+  public func replay(
+    from start: UInt64 = 1, through end: UInt64 = .max, _ body: (ReplayedEvent) throws -> Bool
+  )
+    throws
+  {
+    var versions = CurrentVersionCache()
+    try log.forEachEvent(from: start, through: end) { view in try body(try replayed(view, &versions)) }
+  }
+
+  /// Calls `body` with each event of `stream` from version `start` through
+  /// `end`, borrowed from the log and upcast, until it returns `false`.
+  public func replay(
+    inStream stream: String, fromVersion start: UInt64 = 1, throughVersion end: UInt64 = .max,
+    _ body: (ReplayedEvent) throws -> Bool
+  ) throws {
+    var versions = CurrentVersionCache()
+    try log.forEachEvent(inStream: stream, fromVersion: start, throughVersion: end) { view in
+      try body(try replayed(view, &versions))
+    }
+  }
+
+  /// Upcasts a borrowed event if its schema version is older than its type's current one.
+  func replayed(_ view: EventView, _ versions: inout CurrentVersionCache) throws -> ReplayedEvent {
+    if versions.type.map({ ExactName($0) == ExactName(view.type) }) != true {
+      versions = CurrentVersionCache(type: view.type, version: registry.currentVersion(of: view.type))
+    }
+    let (migrated, version) = try upcast(
+      view.payload, type: view.type, schemaVersion: view.schemaVersion, current: versions.version)
+    return ReplayedEvent(view: view, schemaVersion: version, migrated: migrated, codec: codec)
   }
 }

@@ -17,6 +17,10 @@ struct StateCommand: ParsableCommand {
         statelog state ./agent-log conversation/trip-planning --at 2026-11-24T14:02:00Z
         statelog state ./agent-log conversation/trip-planning --view context --format json
         statelog state ./agent-log profile/alice --at v:2
+        statelog state ./agent-log --all --at 2026-11-24T14:02:00Z
+
+      --all rebuilds every conversation, task and profile in one pass over the log \
+      and prints one line per stream (with --format json, every state in full).
       """
   )
 
@@ -25,7 +29,8 @@ struct StateCommand: ParsableCommand {
   }
 
   @Argument(help: "The log directory.") var log: String
-  @Argument(help: "The stream: conversation/<id>, task/<id> or profile/<id>.") var stream: String
+  @Argument(help: "The stream: conversation/<id>, task/<id> or profile/<id>.") var stream: String?
+  @Flag(help: "Every agent stream's state instead of one stream's.") var all = false
   // Unconditional, so that relative times such as -2h are values, not options.
   @Option(parsing: .unconditional, help: "The point in time (see above).") var at: String?
   @Option(help: "full, or context for a conversation's context window.") var view: View = .full
@@ -36,6 +41,11 @@ struct StateCommand: ParsableCommand {
     try reportingFailures {
       let point = try at.map { try PointParser.parse($0) } ?? .latest
       let store = AgentStateStore(log: try Log.openReadOnly(at: log))
+      if all {
+        guard stream == nil else { throw CommandFailure("give a stream or --all, not both") }
+        return try printAll(try store.allStates(at: point), store: store)
+      }
+      guard let stream else { throw CommandFailure("give a stream, or --all for every stream") }
       _ = try AnyAgentState.parse(stream)
       guard store.log.lastVersion(of: stream) > 0 else {
         throw CommandFailure("unknown stream \(stream): it has no events", exitCode: 9)
@@ -60,6 +70,26 @@ struct StateCommand: ParsableCommand {
         print("\(stream) at version \(state.version), sequence \(sequence)\(time.map { ", \($0)" } ?? "")")
         print(StateRenderer.render(state, view: view, window: value))
       }
+    }
+  }
+
+  private func printAll(_ states: AgentStates, store: AgentStateStore) throws {
+    let time = states.sequence == 0 ? nil : try store.log.event(at: states.sequence).timestamp
+    switch format {
+    case .json:
+      var objects: [String: Any] = [:]
+      for stream in states.streamIDs { objects[stream] = foundationObject(try states[stream]!.jsonValue()) }
+      print(
+        jsonString([
+          "sequence": states.sequence, "time": time.map { $0.description as Any } ?? NSNull(),
+          "states": objects,
+        ]))
+    case .text:
+      print("\(states.count) streams at sequence \(states.sequence)\(time.map { ", \($0)" } ?? "")")
+      print(
+        table(
+          ["stream", "version", "summary"],
+          states.streamIDs.map { [$0, String(states[$0]!.version), StateRenderer.summary(states[$0]!)] }))
     }
   }
 }

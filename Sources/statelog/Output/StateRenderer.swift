@@ -13,6 +13,19 @@ enum StateRenderer {
     }
   }
 
+  /// One line about a state, for `statelog state --all`.
+  static func summary(_ state: AnyAgentState) -> String {
+    switch state {
+    case .conversation(let state):
+      "\(state.status.rawValue), \(state.messages.count) messages, \(state.summaries.count) summaries"
+    case .task(let state):
+      "\(state.status.rawValue), \(state.progress.done)/\(state.progress.total) subtasks done"
+        + (state.goal.map { ", goal \(quoted($0))" } ?? "")
+    case .profile(let state):
+      "\(state.preferences.leafCount) preferences, \(state.facts.count) facts, \(state.context.count) context entries"
+    }
+  }
+
   static func render(_ state: ConversationState) -> String {
     var lines = [
       fields([
@@ -125,5 +138,14 @@ enum StateRenderer {
   private static func oneLine(_ text: String) -> String {
     let flat = text.replacingOccurrences(of: "\n", with: " ")
     return flat.count > 90 ? String(flat.prefix(89)) + "…" : flat
+  }
+}
+
+extension JSONValue {
+  /// How many values that are not objects this holds: the number of
+  /// preferences, whose dotted keys nest.
+  var leafCount: Int {
+    if case .object(let members) = self { return members.values.reduce(0) { $0 + $1.leafCount } }
+    return 1
   }
 }
