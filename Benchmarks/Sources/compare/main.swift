@@ -96,6 +96,9 @@ var w3 = Row(
 var w4 = Row(
   workload: "W4 replay, raw scan of all events", unit: "events/s", higherIsBetter: true,
   target: ">= 15,000,000/s", meets: { s, _ in s >= 15_000_000 })
+var w4rebuild = Row(
+  workload: "W4 rebuild of every agent state", unit: "events/s", higherIsBetter: true,
+  target: ">= 1,000,000/s", meets: { s, _ in s >= 1_000_000 })
 var w7 = Row(
   workload: "W7 footprint after W1", unit: "bytes/event", higherIsBetter: false,
   target: "<= 0.5x SQLite", meets: { s, q in s <= 0.5 * q })
@@ -174,6 +177,35 @@ do {
     }
   }
 
+  if wanted("W4") {
+    let directory = try Files.makeTemporaryDirectory("statelog-rebuild")
+    let sqliteDirectory = try Files.makeTemporaryDirectory("sqlite-rebuild")
+    defer {
+      Files.remove(directory)
+      Files.remove(sqliteDirectory)
+    }
+    try RebuildWorkload.write(events: eventCount, stateLog: directory, sqlite: sqliteDirectory)
+    // One unmeasured rebuild each first, so both read from the page cache.
+    let expected = try RebuildWorkload.rebuildStateLog(directory).digest
+    let sqliteExpected = try RebuildWorkload.rebuildSQLite(sqliteDirectory).digest
+    guard expected == sqliteExpected else {
+      throw BenchError("the rebuilds disagree: StateLog \(expected), SQLite \(sqliteExpected)")
+    }
+    log("W4 rebuild: \(expected)")
+    for round in 1...repeats {
+      let rebuilt = try RebuildWorkload.rebuildStateLog(directory)
+      let sqliteRebuilt = try RebuildWorkload.rebuildSQLite(sqliteDirectory)
+      guard rebuilt.digest == expected, sqliteRebuilt.digest == expected else {
+        throw BenchError("a rebuild produced different states")
+      }
+      w4rebuild.stateLog.append(rate(rebuilt.nanoseconds))
+      w4rebuild.sqlite.append(rate(sqliteRebuilt.nanoseconds))
+      log(
+        "round \(round): W4 rebuild StateLog \(Int(rate(rebuilt.nanoseconds))), SQLite \(Int(rate(sqliteRebuilt.nanoseconds))) events/s"
+      )
+    }
+  }
+
   if wanted("W7") {
     let directory = try Files.makeTemporaryDirectory("statelog-w7")
     _ = try StateLogWorkloads.append(data, to: directory, durability: .buffered, compression: .none)
@@ -200,7 +232,7 @@ func format(_ value: Double, unit: String) -> String {
   return String(format: "%.1f B", value)
 }
 
-let rows = [w1, w3, w4, w7, w7raw].filter { !$0.stateLog.isEmpty && !$0.sqlite.isEmpty }
+let rows = [w1, w3, w4, w4rebuild, w7, w7raw].filter { !$0.stateLog.isEmpty && !$0.sqlite.isEmpty }
 var table: [[String]] = [["Workload", "StateLog", "SQLite", "StateLog/SQLite", "Target", "Met"]]
 var json: [[String: Any]] = []
 for row in rows {
