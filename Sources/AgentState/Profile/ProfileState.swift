@@ -32,7 +32,7 @@ public struct ProfileState: AgentStream {
       break  // apply(_:mode:) starts a fork; a reducer never sees one
     case .preferenceSet(let set):
       let path = try Self.path(set.key)
-      preferences = Self.setting(preferences, path: path[...], to: set.value)
+      Self.set(&preferences, path: path[...], to: set.value)
     case .preferenceRemoved(let removed):
       let path = try Self.path(removed.key)
       guard preference(removed.key) != nil else { throw invalid("no preference \(removed.key)") }
@@ -50,7 +50,7 @@ public struct ProfileState: AgentStream {
       for (key, value) in updated.preferences.sorted(by: { $0.key < $1.key }) {
         paths.append((try Self.path(key), value))
       }
-      for (path, value) in paths { preferences = Self.setting(preferences, path: path[...], to: value) }
+      for (path, value) in paths { Self.set(&preferences, path: path[...], to: value) }
       context["token_usage"] = [
         "total": .int(Int64(updated.tokenUsage.total)), "session": .int(Int64(updated.tokenUsage.session)),
       ]
@@ -80,11 +80,19 @@ public struct ProfileState: AgentStream {
     return parts
   }
 
-  private static func setting(_ value: JSONValue, path: ArraySlice<String>, to leaf: JSONValue) -> JSONValue {
-    guard let key = path.first else { return leaf }
+  /// Sets the leaf at `path`, replacing whatever is not an object on the way.
+  ///
+  /// In place: each level's members are taken out of `value` before they
+  /// change, so that the dictionaries are not copied on every event.
+  private static func set(_ value: inout JSONValue, path: ArraySlice<String>, to leaf: JSONValue) {
+    guard let key = path.first else {
+      value = leaf
+      return
+    }
     var members = value.objectValue ?? [:]
-    members[key] = setting(members[key] ?? .object([:]), path: path.dropFirst(), to: leaf)
-    return .object(members)
+    value = .null
+    set(&members[key, default: .object([:])], path: path.dropFirst(), to: leaf)
+    value = .object(members)
   }
 
   /// Removes the leaf at `path` and any object it leaves empty; `nil` if the
