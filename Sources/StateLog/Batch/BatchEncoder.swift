@@ -7,6 +7,8 @@ struct BatchEncoder {
   private var compressed: [UInt8] = []
   private var stringIndex: [ExactName: UInt64] = [:]
   private var strings: [String] = []
+  /// The string-table indexes of each record's stream and type, found once per record.
+  private var nameIndexes: [(stream: UInt64, type: UInt64)] = []
   /// The last encoded batch, header included.
   private(set) var batch = ByteWriter(capacity: 1 << 16)
 
@@ -35,11 +37,11 @@ struct BatchEncoder {
   ) {
     strings.removeAll(keepingCapacity: true)
     stringIndex.removeAll(keepingCapacity: true)
+    nameIndexes.removeAll(keepingCapacity: true)
     var minTimestamp = Int64.max
     var maxTimestamp = Int64.min
     for index in range {
-      intern(events[index].stream)
-      intern(events[index].type)
+      nameIndexes.append((intern(events[index].stream), intern(events[index].type)))
       minTimestamp = min(minTimestamp, timestamps[index])
       maxTimestamp = max(maxTimestamp, timestamps[index])
     }
@@ -47,11 +49,10 @@ struct BatchEncoder {
     body.reset()
     body.appendVarint(UInt64(strings.count))
     for string in strings { body.appendString(string) }
-    for index in range {
+    for (index, names) in zip(range, nameIndexes) {
       let event = events[index]
       let timestampDelta = UInt64(bitPattern: timestamps[index] &- minTimestamp)
-      let streamIndex = stringIndex[ExactName(event.stream)]!
-      let typeIndex = stringIndex[ExactName(event.type)]!
+      let (streamIndex, typeIndex) = names
       body.appendVarint(
         UInt64(
           Self.recordSize(
@@ -107,11 +108,13 @@ struct BatchEncoder {
     batch.set(littleEndian: Checksum.xxh3(batch.bytes, from: 48, to: batch.count), at: 40)
   }
 
-  private mutating func intern(_ string: String) {
+  /// The string-table index of `string`, adding it if it is new.
+  private mutating func intern(_ string: String) -> UInt64 {
     let name = ExactName(string)
-    if stringIndex[name] == nil {
-      stringIndex[name] = UInt64(strings.count)
-      strings.append(string)
-    }
+    if let index = stringIndex[name] { return index }
+    let index = UInt64(strings.count)
+    stringIndex[name] = index
+    strings.append(string)
+    return index
   }
 }

@@ -32,7 +32,9 @@ enum IndexFile {
   static let headerSize = 88
 
   static func encode(_ index: SegmentIndex) -> [UInt8] {
-    var writer = ByteWriter(capacity: headerSize + index.entries.count * 24 + index.recordCount.bitWidth)
+    // Entries, ids, the checksum, and a rough guess at the stream runs.
+    let capacity = headerSize + index.entries.count * 24 + Int(index.recordCount) * (16 + 2) + 8
+    var writer = ByteWriter(capacity: capacity)
     writer.append(contentsOf: magic)
     writer.append(littleEndian: formatVersion)
     writer.append(littleEndian: UInt16(0))

@@ -41,6 +41,14 @@ struct SegmentIndex: Hashable, Sendable {
   /// Every record's event id in sequence order, kept like ``streams``.
   var ids: [EventID] = []
 
+  /// Drops the per-stream runs and the ids, which only a writer's active
+  /// segment keeps: the log's ``StreamIndex`` holds every position, and the
+  /// index file the ids.
+  mutating func dropPositions() {
+    streams = [:]
+    ids = []
+  }
+
   init(baseSequence: UInt64) {
     self.baseSequence = baseSequence
     self.nextSequence = baseSequence

@@ -24,6 +24,14 @@ struct StreamIndex: Sendable {
     streams[stream]?.lastVersion ?? retired[stream] ?? 0
   }
 
+  /// The version the stream had just before sequence `sequence` (removed
+  /// versions count): its last version if `sequence` is past its end, the
+  /// last removed one if `sequence` is 0.
+  func version(of stream: ExactName, before sequence: UInt64) -> UInt64 {
+    guard let positions = streams[stream] else { return retired[stream] ?? 0 }
+    return positions.firstVersion - 1 + UInt64(positions.sequences.partitioningIndex { $0 >= sequence })
+  }
+
   /// Drops every position below `horizon`, remembering per stream the last
   /// version dropped.
   mutating func retire(before horizon: UInt64) {

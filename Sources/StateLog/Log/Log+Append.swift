@@ -55,11 +55,10 @@ extension Log {
       throw StateLogError(.invalidArgument, "an append's events need distinct ids")
     }
     let now = options.clock().nanosecondsSinceEpoch
-    // Reading the originals of a retry takes the state lock, so retries are
-    // recognised outside it; an append that finds its ids written meanwhile
-    // comes back here once and is answered as a retry.
+    // A write that finds some of the ids already written leaves the lock and
+    // answers the append as a retry: reading the originals takes the lock.
+    // Should their ids have been forgotten meanwhile, it tries once more.
     for _ in 0..<2 {
-      if let original = try originalAppend(of: events, expecting: expectations) { return original }
       let written: AppendResult?
       do throws(StateLogError) {
         written = try state.withLock { (state) throws(StateLogError) in
@@ -69,7 +68,10 @@ extension Log {
         if error.code == .wrongExpectedVersion { waitForWrittenToBeDurable() }
         throw error
       }
-      guard let result = written else { continue }
+      guard let result = written else {
+        if let original = try originalAppend(of: events, expecting: expectations) { return original }
+        continue
+      }
       if let coordinator {
         try coordinator.waitUntilDurable(through: result.lastSequence) { () throws(StateLogError) in
           try synchronizeWritten()
@@ -165,13 +167,7 @@ extension Log {
   /// The version `stream` had just before sequence `sequence` (removed
   /// versions count).
   private func version(of stream: String, before sequence: UInt64) -> UInt64 {
-    state.withLock { state in
-      let name = ExactName(stream)
-      guard let positions = state.streams.positions(of: name) else {
-        return state.streams.lastVersion(of: name)
-      }
-      return positions.firstVersion - 1 + UInt64(positions.sequences.partitioningIndex { $0 >= sequence })
-    }
+    state.withLock { $0.streams.version(of: ExactName(stream), before: sequence) }
   }
 
   /// In group commit, waits until everything written so far is durable: the
@@ -196,12 +192,9 @@ extension Log {
 
   /// Syncs the active segment and returns the last sequence that is now durable.
   func synchronizeWritten() throws(StateLogError) -> UInt64 {
-    let (file, through, directoryNeedsSync, created) = try state.withLock { (state) throws(StateLogError) in
+    let (file, through, directoryNeedsSync) = try state.withLock { (state) throws(StateLogError) in
       try state.checkWritable()
-      return (
-        state.segments[state.segments.count - 1].file, state.nextSequence - 1, state.directoryNeedsSync,
-        state.segmentsCreated
-      )
+      return (state.segments[state.segments.count - 1].file, state.nextSequence - 1, state.directoryNeedsSync)
     }
     do {
       try io.synchronize(file.handle)
@@ -213,20 +206,24 @@ extension Log {
     }
     state.withLock {
       $0.visibleNextSequence = max($0.visibleNextSequence, through + 1)
-      if directoryNeedsSync && $0.segmentsCreated == created { $0.directoryNeedsSync = false }
+      // Only if no segment was created meanwhile: a new one is the active one.
+      if directoryNeedsSync && $0.segments.last?.file === file { $0.directoryNeedsSync = false }
     }
     return through
   }
 
-  /// Writes an append under the state lock; `nil` if some of its ids were
-  /// written since ``originalAppend(of:expecting:)`` looked.
+  /// Writes an append under the state lock; `nil` if some of its ids are
+  /// already written, for ``originalAppend(of:expecting:)`` to judge.
   private func write(
     _ events: [NewEvent], expecting expectations: [String: ExpectedVersion], now: Int64,
     into state: inout LogState
   ) throws(StateLogError) -> AppendResult? {
-    try state.checkWritable()
+    if state.isClosed { throw StateLogError(.closed, "log is closed") }
+    // Before the failure check: a retry of an append written before a failure
+    // is answered with its original positions.
     try loadEventIDs(&state)
     if events.contains(where: { state.eventIDs!.sequence(of: $0.id) != nil }) { return nil }
+    try state.checkWritable()
     for (stream, expectation) in expectations {
       let actual = state.streams.lastVersion(of: ExactName(stream))
       guard expectation.isSatisfied(by: actual) else {
@@ -368,8 +365,7 @@ extension Log {
         directory + "/" + SegmentName.index(sealed.baseSequence), IndexFile.encode(sealed.index),
         durable: false)
       sealed.isSealed = true
-      sealed.index.streams = [:]
-      sealed.index.ids = []
+      sealed.index.dropPositions()
       state.segments[state.segments.count - 1] = sealed
       state.segments.append(
         try Self.createSegment(
@@ -377,7 +373,6 @@ extension Log {
           previousMaximum: sealed.maximumTimestampThrough))
       if options.durability == .buffered {
         state.directoryNeedsSync = true
-        state.segmentsCreated += 1
       }
     } catch {
       state.failure = error

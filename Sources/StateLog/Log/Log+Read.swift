@@ -11,16 +11,9 @@ extension Log {
   }
 
   /// The version of the last event in `stream` that readers can see; 0 if none.
+  /// (A stream whose events retention removed keeps counting from them.)
   public func lastVersion(of stream: String) -> UInt64 {
-    state.withLock { state in
-      let name = ExactName(stream)
-      // A stream whose events retention removed keeps counting from them.
-      guard let positions = state.streams.positions(of: name) else {
-        return state.streams.lastVersion(of: name)
-      }
-      let visible = positions.sequences.partitioningIndex { $0 >= state.visibleNextSequence }
-      return positions.firstVersion + UInt64(visible) - 1
-    }
+    state.withLock { $0.streams.version(of: ExactName(stream), before: $0.visibleNextSequence) }
   }
 
   /// The global sequence number of `stream`'s event with version `version`, or
@@ -183,12 +176,10 @@ extension Log {
           try reader.withBytes(at: batchOffset, count: Int(header.length)) { bytes in
             // Decode only this stream's records; the rest are skipped by length.
             _ = try decoder.forEachRecord(
-              in: bytes, header: header, from: target,
+              in: bytes, header: header,
               wanted: { position < sequences.count && $0 == sequences[position] }, file: cursor.file.name,
               offset: batchOffset
             ) { event in
-              guard position < sequences.count else { return false }
-              guard event.sequence == sequences[position] else { return true }
               guard ExactName(event.stream) == ExactName(stream) else {
                 throw StateLogError(
                   .corruption,

@@ -43,8 +43,7 @@ extension Log {
       throw StateLogError(.corruption, gap, file: segment.name)
     }
     segment.index = result.index
-    segment.index.streams = [:]
-    segment.index.ids = []
+    segment.index.dropPositions()
     segment.maximumTimestampThrough = max(segment.maximumTimestampThrough, result.index.maxTimestamp)
     if case .footer(let offset) = result.stop, result.incompleteRecords == 0,
       offset + UInt64(SegmentFooter.size) == size,
@@ -84,8 +83,7 @@ extension Log {
       if let gap = state.streams.merge(segment.index.streams) {
         throw StateLogError(.corruption, gap, file: segment.name)
       }
-      segment.index.streams = [:]
-      segment.index.ids = []
+      segment.index.dropPositions()
       segment.maximumTimestampThrough = max(
         state.segments.last?.maximumTimestampThrough ?? .min, segment.index.maxTimestamp)
       state.segments.append(segment)

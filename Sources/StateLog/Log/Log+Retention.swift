@@ -1,17 +1,11 @@
 extension Log {
   /// The first sequence number still stored: 1 unless retention removed old
   /// segments. Reading or rebuilding anything before it is an error that names it.
-  public var retentionHorizon: UInt64 {
-    state.withLock { $0.segments.first?.baseSequence ?? $0.nextSequence }
-  }
+  public var retentionHorizon: UInt64 { firstSequence }
 
   /// The last version of `stream` that retention removed, 0 if none.
   public func lastRemovedVersion(of stream: String) -> UInt64 {
-    state.withLock { state in
-      let name = ExactName(stream)
-      if let first = state.streams.positions(of: name)?.firstVersion { return first - 1 }
-      return state.streams.lastVersion(of: name)
-    }
+    state.withLock { $0.streams.version(of: ExactName(stream), before: 0) }
   }
 
   /// The first version of `stream` still stored, or `nil` if none is (the

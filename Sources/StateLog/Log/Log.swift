@@ -93,10 +93,7 @@ public final class Log: Sendable {
     let loaded = try loader.load()
     // Only a writer needs the ids of recent events, to recognise retries, and
     // it loads them at its first append, so that opening stays fast.
-    var state = LogState(loaded: loaded, eventIDs: readOnly ? EventIDIndex(window: 0) : nil)
-    for position in state.segments.indices where state.segments[position].isSealed || readOnly {
-      state.segments[position].index.ids = []
-    }
+    var state = LogState(loaded: loaded)
     if !readOnly && (state.segments.last?.isSealed ?? true) {
       state.directoryNeedsSync = options.durability == .buffered
       state.segments.append(
@@ -234,15 +231,11 @@ struct LogState: Sendable {
   /// Whether a segment was created without syncing the directory (buffered
   /// mode); the next sync of the log syncs the directory too.
   var directoryNeedsSync = false
-  /// Counts segments created in buffered mode, so that a sync clears
-  /// ``directoryNeedsSync`` only if no segment was created meanwhile.
-  var segmentsCreated: UInt64 = 0
   /// Set by the first failed write or fsync; appends throw it from then on.
   var failure: StateLogError?
   var isClosed = false
 
-  init(loaded: LogLoader.Loaded, eventIDs: EventIDIndex?) {
-    self.eventIDs = eventIDs
+  init(loaded: LogLoader.Loaded) {
     segments = loaded.segments
     streams = loaded.streams
     nextSequence = loaded.nextSequence

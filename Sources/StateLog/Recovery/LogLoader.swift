@@ -10,8 +10,6 @@ struct LogLoader {
     var segments: [OpenSegment]
     var streams: StreamIndex
     var nextSequence: UInt64
-    /// The first sequence still stored (1 unless retention removed segments).
-    var horizon: UInt64 = 1
     /// The largest timestamp of the events retention removed.
     var removedMaximumTimestamp: Int64 = .min
   }
@@ -76,7 +74,7 @@ struct LogLoader {
       let retention = try readRetention()
       return Loaded(
         segments: [], streams: StreamIndex(retired: retention?.retired ?? [:]),
-        nextSequence: retention?.horizon ?? 1, horizon: retention?.horizon ?? 1,
+        nextSequence: retention?.horizon ?? 1,
         removedMaximumTimestamp: retention?.removedMaximumTimestamp ?? .min)
     }
 
@@ -123,7 +121,7 @@ struct LogLoader {
         if let gap = streams.merge(segment.index.streams) {
           throw StateLogError(.corruption, gap, file: name)
         }
-        if segment.isSealed { segment.index.streams = [:] }
+        if segment.isSealed || readOnly { segment.index.dropPositions() }
         segment.maximumTimestampThrough = max(
           segments.last?.maximumTimestampThrough ?? retention?.removedMaximumTimestamp ?? .min,
           segment.index.maxTimestamp)
@@ -137,7 +135,7 @@ struct LogLoader {
     }
     return Loaded(
       segments: segments, streams: streams, nextSequence: segments.last?.index.nextSequence ?? horizon,
-      horizon: horizon, removedMaximumTimestamp: retention?.removedMaximumTimestamp ?? .min)
+      removedMaximumTimestamp: retention?.removedMaximumTimestamp ?? .min)
   }
 
   /// The retention file, if retention ever removed segments.
@@ -370,7 +368,7 @@ struct LogLoader {
     }
     guard
       let index = try? readIndexFile(
-        name: name, base: base, handle: handle, dataEnd: dataEnd, includeIDs: !sealed)
+        name: name, base: base, handle: handle, dataEnd: dataEnd, includeIDs: !sealed && !readOnly)
     else {
       report.rebuiltIndexes.append(name)
       // A sealed segment's index is rewritten once rebuilt; the active one's is

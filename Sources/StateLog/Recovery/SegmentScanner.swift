@@ -25,6 +25,8 @@ struct SegmentScanner {
 
   var reader: BatchReader
   var decoder = BatchDecoder()
+  /// Stream ids and type names already found valid: each is checked once.
+  var validNames: Set<ExactName> = []
   let indexInterval: Int
 
   init(reader: BatchReader, indexInterval: Int) {
@@ -39,7 +41,7 @@ struct SegmentScanner {
     // Batches of an append that has not yet seen its final batch, held back so
     // that a torn multi-batch append leaves no trace in the index.
     var pending: [(header: BatchHeader, offset: UInt64)] = []
-    var pendingPositions: [(stream: String, version: UInt64, sequence: UInt64, id: EventID)] = []
+    var pendingPositions: [(stream: ExactName, version: UInt64, sequence: UInt64, id: EventID)] = []
     var lastVersions: [ExactName: UInt64] = [:]
     var expectedSequence = index.nextSequence
     let stop: Stop
@@ -73,8 +75,8 @@ struct SegmentScanner {
           for batch in pending { index.add(batch.header, at: batch.offset, interval: indexInterval) }
           for position in pendingPositions {
             index.addPosition(
-              stream: ExactName(position.stream), version: position.version, sequence: position.sequence,
-              id: position.id)
+              stream: position.stream, version: position.version, sequence: position.sequence, id: position.id
+            )
           }
           pending.removeAll()
           pendingPositions.removeAll()
@@ -90,29 +92,42 @@ struct SegmentScanner {
   /// continue without a gap; returns the problem found, if any.
   private mutating func verifyRecords(
     _ header: BatchHeader, at offset: UInt64, index: SegmentIndex,
-    pending: inout [(stream: String, version: UInt64, sequence: UInt64, id: EventID)],
+    pending: inout [(stream: ExactName, version: UInt64, sequence: UInt64, id: EventID)],
     lastVersions: inout [ExactName: UInt64]
   ) throws(StateLogError) -> String? {
     var decoder = self.decoder
-    defer { self.decoder = decoder }
+    var validNames = self.validNames
+    defer {
+      self.decoder = decoder
+      self.validNames = validNames
+    }
     var gap: String?
     do {
       _ = try reader.withBytes(at: offset, count: Int(header.length)) { bytes in
         try decoder.forEachRecord(in: bytes, header: header, file: reader.name, offset: offset) { event in
+          let stream = ExactName(event.stream)
           let previous =
-            lastVersions[ExactName(event.stream)]
-            ?? index.streams[ExactName(event.stream)].map { $0.firstVersion + UInt64($0.sequences.count) - 1 }
+            lastVersions[stream]
+            ?? index.streams[stream].map { $0.firstVersion + UInt64($0.sequences.count) - 1 }
           if let previous, event.streamVersion != previous + 1 {
             gap = "stream \(event.stream) jumps from version \(previous) to \(event.streamVersion)"
             return false
           }
           // Checked here rather than on every read: recovery and verification
           // are where bytes that passed a checksum but break the format surface.
-          try NewEvent.validateName(event.stream, what: "stream id")
-          try NewEvent.validateName(event.type, what: "event type")
+          // Records of a batch share their names, so each is checked once.
+          if !validNames.contains(stream) {
+            try NewEvent.validateName(event.stream, what: "stream id")
+            validNames.insert(stream)
+          }
+          let type = ExactName(event.type)
+          if !validNames.contains(type) {
+            try NewEvent.validateName(event.type, what: "event type")
+            validNames.insert(type)
+          }
           _ = try event.metadata()
-          lastVersions[ExactName(event.stream)] = event.streamVersion
-          pending.append((event.stream, event.streamVersion, event.sequence, event.id))
+          lastVersions[stream] = event.streamVersion
+          pending.append((stream, event.streamVersion, event.sequence, event.id))
           return true
         }
       }
