@@ -45,7 +45,9 @@ public struct BinaryPayloadCodec: PayloadCodec {
   /// The first byte of every payload of this codec.
   public static let marker: UInt8 = 0xB1
   /// Arrays and objects may nest this deep; deeper input is rejected rather than
-  /// allowed to exhaust the stack.
+  /// allowed to exhaust the stack. The top-level value is at depth 0, the
+  /// elements and members of a value at depth `d` at `d + 1`, and every value
+  /// must be at a depth below this.
   public static let maximumDepth = 256
 
   enum Tag: UInt8 {
@@ -98,12 +100,13 @@ public struct BinaryPayloadCodec: PayloadCodec {
   {
     // Making the root object checks the whole payload's structure in the
     // same pass that indexes its members.
-    guard bytes.first == Self.marker else {
-      throw StateLogError(.malformedPayload, "payload is not in the binary payload encoding")
+    guard PayloadObject.isObject(at: 1, in: bytes) else {
+      try Self.validate(bytes)
+      throw StateLogError(
+        .malformedPayload, "payload is not an object: found \(Self.describeValue(at: 1, in: bytes))")
     }
-    let root = try PayloadObject(bytes: bytes, start: 1, depth: 0, path: "")
-    guard root.end == bytes.count else {
-      throw StateLogError(.malformedPayload, "malformed binary payload: trailing bytes after the value")
+    let root = try Self.withPayload(bytes) { (reader) throws(DecodingFailure) in
+      try PayloadObject(reading: &reader, in: bytes, depth: 0, path: "")
     }
     return try Event(payload: root)
   }
@@ -128,29 +131,11 @@ public struct BinaryPayloadCodec: PayloadCodec {
   /// Checks a payload's marker and structure (lengths, nesting, no trailing
   /// bytes), which bounds every later read of it.
   static func validate(_ bytes: UnsafeRawBufferPointer) throws(StateLogError) {
-    var reader = ByteReader(bytes)
-    do throws(DecodingFailure) {
-      guard try reader.readByte() == marker else {
-        throw .invalid("payload is not in the binary payload encoding")
-      }
-      try skipValue(&reader, depth: 0)
-      guard reader.isAtEnd else { throw .invalid("trailing bytes after the value") }
-    } catch {
-      throw StateLogError(.malformedPayload, "malformed binary payload: \(error.message)")
-    }
+    try withPayload(bytes) { (reader) throws(DecodingFailure) in try skipValue(&reader, depth: 0) }
   }
 
   public func decode(_ bytes: UnsafeRawBufferPointer) throws -> JSONValue {
-    var reader = ByteReader(bytes)
-    do {
-      guard try reader.readByte() == Self.marker else {
-        throw StateLogError(.malformedPayload, "payload is not in the binary payload encoding")
-      }
-      let value = try Self.decodeValue(&reader, depth: 0)
-      guard reader.isAtEnd else { throw DecodingFailure.invalid("trailing bytes after the value") }
-      return value
-    } catch let failure as DecodingFailure {
-      throw StateLogError(.malformedPayload, "malformed binary payload: \(failure.message)")
+    try Self.withPayload(bytes) { (reader) throws(DecodingFailure) in try Self.decodeValue(&reader, depth: 0)
     }
   }
 
@@ -162,8 +147,7 @@ public struct BinaryPayloadCodec: PayloadCodec {
     case .false: return .bool(false)
     case .true: return .bool(true)
     case .int:
-      let raw = try reader.readVarint()
-      return .int(Int64(bitPattern: raw >> 1) ^ -Int64(bitPattern: raw & 1))
+      return .int(zigzag(try reader.readVarint()))
     case .double: return .double(Double(bitPattern: try reader.read(littleEndian: UInt64.self)))
     case .string: return .string(try reader.readString())
     case .array:

@@ -1,14 +1,14 @@
 struct BinaryKeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
   let decoder: BinaryValueDecoder
-  /// The object's entries in the decoder's member index.
-  let members: Range<Int>
+  /// The object, checked and its members indexed.
+  let object: PayloadObject
   let depth: Int
 
   var codingPath: [any CodingKey] { decoder.codingPath(depth: depth) }
 
-  var allKeys: [Key] { decoder.memberNames(in: members).compactMap { Key(stringValue: $0) } }
+  var allKeys: [Key] { object.memberNames.compactMap { Key(stringValue: $0) } }
 
-  private func position(of key: Key) -> Int? { decoder.value(named: key.stringValue, in: members) }
+  private func position(of key: Key) -> Int? { object.valueStart(key.stringValue) }
 
   private func require(_ key: Key) throws -> Int {
     guard let start = position(of: key) else {

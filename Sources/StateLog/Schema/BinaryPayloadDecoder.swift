@@ -1,30 +1,3 @@
-import Glibc
-
-extension BinaryPayloadCodec {
-  /// Moves `reader` past one value, checking its structure but not the UTF-8
-  /// of its strings.
-  static func skipValue(_ reader: inout ByteReader, depth: Int) throws(DecodingFailure) {
-    guard depth < maximumDepth else { throw .invalid("values nested deeper than \(maximumDepth)") }
-    // Raw tag bytes rather than `Tag(rawValue:)`: this runs for every value replay looks past.
-    switch try reader.readByte() {
-    case Tag.null.rawValue, Tag.false.rawValue, Tag.true.rawValue: return
-    case Tag.int.rawValue: _ = try reader.readVarint()
-    case Tag.double.rawValue: try reader.skip(8)
-    case Tag.string.rawValue: try reader.skip(try reader.readLength(limit: reader.remaining))
-    case Tag.array.rawValue:
-      let count = try reader.readLength(limit: reader.remaining)
-      for _ in 0..<count { try skipValue(&reader, depth: depth + 1) }
-    case Tag.object.rawValue:
-      let count = try reader.readLength(limit: reader.remaining / 2)
-      for _ in 0..<count {
-        try reader.skip(try reader.readLength(limit: reader.remaining))
-        try skipValue(&reader, depth: depth + 1)
-      }
-    default: throw .invalid("unknown value tag")
-    }
-  }
-}
-
 /// Decodes `Decodable` values straight from binary payload bytes
 /// (format-spec.md, "Payload encoding"), without building a ``JSONValue``
 /// first: the `Codable` path of ``BinaryPayloadCodec/decode(_:from:)`` and of
@@ -51,22 +24,19 @@ final class BinaryValueDecoder: Decoder {
   /// containers handed out by a container get a decoder of their own, which
   /// keeps that true.)
   private var keys: [any CodingKey]
-  /// The members of every object a keyed container was made for, each
-  /// container owning a range.
-  private var members: [Member] = []
+  /// The object a ``PayloadObject`` already checked and indexed, reused when a
+  /// keyed container is asked for at its position.
+  private let root: PayloadObject?
 
-  struct Member {
-    var key: Int
-    var keyLength: Int
-    var value: Int
-  }
-
-  init(_ bytes: UnsafeRawBufferPointer, position: Int = 1, codingPath: [any CodingKey] = []) {
+  init(
+    _ bytes: UnsafeRawBufferPointer, position: Int = 1, codingPath: [any CodingKey] = [],
+    root: PayloadObject? = nil
+  ) {
     self.bytes = bytes
     self.position = position
+    self.root = root
     keys = codingPath
     keys.reserveCapacity(codingPath.count + 8)
-    members.reserveCapacity(16)
   }
 
   var codingPath: [any CodingKey] { keys }
@@ -75,51 +45,15 @@ final class BinaryValueDecoder: Decoder {
   func codingPath(depth: Int) -> [any CodingKey] { Array(keys.prefix(depth)) }
 
   func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
-    var reader = ByteReader(bytes, position: position)
-    guard try read(BinaryPayloadCodec.Tag.self, &reader) == .object else {
+    if let root, root.start == position {
+      return KeyedDecodingContainer(BinaryKeyedContainer<Key>(decoder: self, object: root, depth: keys.count))
+    }
+    guard PayloadObject.isObject(at: position, in: bytes) else {
       throw mismatch([String: JSONValue].self, at: position)
     }
-    // Index the members once, so that each lookup compares keys and skips nothing.
-    let first = members.count
-    let count = try read { () throws -> Int in
-      let count = try reader.readLength(limit: reader.remaining / 2)
-      for _ in 0..<count {
-        let length = try reader.readLength(limit: reader.remaining)
-        members.append(Member(key: reader.position, keyLength: length, value: reader.position + length))
-        try reader.skip(length)
-        try BinaryPayloadCodec.skipValue(&reader, depth: keys.count)
-      }
-      return count
-    }
-    return KeyedDecodingContainer(
-      BinaryKeyedContainer<Key>(decoder: self, members: first..<first + count, depth: keys.count))
-  }
-
-  /// Where the value of the member named `name` starts, among `range` of
-  /// ``members`` (the last one, should an object repeat a key), or `nil`.
-  func value(named name: String, in range: Range<Int>) -> Int? {
-    let members = members
-    var name = name
-    return name.withUTF8 { wanted in
-      for index in range.reversed() {
-        let member = members[index]
-        guard member.keyLength == wanted.count else { continue }
-        if wanted.isEmpty || memcmp(bytes.baseAddress! + member.key, wanted.baseAddress!, wanted.count) == 0 {
-          return member.value
-        }
-      }
-      return nil
-    }
-  }
-
-  /// The keys of `range` of ``members``, in order.
-  func memberNames(in range: Range<Int>) -> [String] {
-    range.map { index in
-      let member = members[index]
-      return String(
-        decoding: UnsafeRawBufferPointer(rebasing: bytes[member.key..<member.key + member.keyLength]),
-        as: UTF8.self)
-    }
+    var reader = ByteReader(bytes, position: position)
+    let object = try read { try PayloadObject(reading: &reader, in: bytes, depth: keys.count, path: "") }
+    return KeyedDecodingContainer(BinaryKeyedContainer<Key>(decoder: self, object: object, depth: keys.count))
   }
 
   func unkeyedContainer() throws -> any UnkeyedDecodingContainer {
@@ -174,45 +108,34 @@ final class BinaryValueDecoder: Decoder {
   }
 
   func decodeString(at start: Int, key: (any CodingKey)? = nil) throws -> String {
-    var reader = ByteReader(bytes, position: start)
-    guard try read(BinaryPayloadCodec.Tag.self, &reader) == .string else {
-      throw mismatch(String.self, at: start, key: key)
+    try scalar(String.self, at: start, key: key) { (reader) throws(DecodingFailure) in
+      try BinaryPayloadCodec.readString(&reader)
     }
-    return try read { try reader.readString() }
   }
 
   func decodeBool(at start: Int, key: (any CodingKey)? = nil) throws -> Bool {
-    var reader = ByteReader(bytes, position: start)
-    switch try read(BinaryPayloadCodec.Tag.self, &reader) {
-    case .true: return true
-    case .false: return false
-    default: throw mismatch(Bool.self, at: start, key: key)
-    }
+    try scalar(Bool.self, at: start, key: key) { BinaryPayloadCodec.readBool(&$0) }
   }
 
   func decodeDouble(at start: Int, key: (any CodingKey)? = nil) throws -> Double {
-    var reader = ByteReader(bytes, position: start)
-    switch try read(BinaryPayloadCodec.Tag.self, &reader) {
-    case .double: return Double(bitPattern: try read { try reader.read(littleEndian: UInt64.self) })
-    case .int: return Double(try read { try Self.zigzag(reader.readVarint()) })
-    default: throw mismatch(Double.self, at: start, key: key)
-    }
+    try scalar(Double.self, at: start, key: key) { BinaryPayloadCodec.readDouble(&$0) }
   }
 
   func decodeInteger<Integer: FixedWidthInteger>(
     _ type: Integer.Type, at start: Int, key: (any CodingKey)? = nil
   ) throws -> Integer {
+    try scalar(type, at: start, key: key) { BinaryPayloadCodec.readInteger(&$0, as: type) }
+  }
+
+  /// Reads the value at `start` with `read`, which returns `nil` for a value
+  /// of another kind than `type`.
+  private func scalar<Value>(
+    _ type: Value.Type, at start: Int, key: (any CodingKey)?,
+    _ read: (inout ByteReader) throws(DecodingFailure) -> Value?
+  ) throws -> Value {
     var reader = ByteReader(bytes, position: start)
-    switch try read(BinaryPayloadCodec.Tag.self, &reader) {
-    case .int:
-      if let exact = Integer(exactly: try read { try Self.zigzag(reader.readVarint()) }) { return exact }
-    case .double:
-      let number = Double(bitPattern: try read { try reader.read(littleEndian: UInt64.self) })
-      if let exact = Integer(exactly: number) { return exact }
-    default:
-      break
-    }
-    throw mismatch(type, at: start, key: key)
+    guard let value = try self.read({ try read(&reader) }) else { throw mismatch(type, at: start, key: key) }
+    return value
   }
 
   /// Whether the value at `start` is `null`.
@@ -226,10 +149,6 @@ final class BinaryValueDecoder: Decoder {
     var reader = ByteReader(bytes, position: start)
     try read { try BinaryPayloadCodec.skipValue(&reader, depth: keys.count) }
     return reader.position
-  }
-
-  static func zigzag(_ raw: UInt64) -> Int64 {
-    Int64(bitPattern: raw >> 1) ^ -Int64(bitPattern: raw & 1)
   }
 
   // MARK: Errors
@@ -253,12 +172,11 @@ final class BinaryValueDecoder: Decoder {
   }
 
   func mismatch(_ type: Any.Type, at start: Int, key: (any CodingKey)? = nil) -> DecodingError {
-    var reader = ByteReader(bytes, position: start)
-    let found =
-      (try? BinaryPayloadCodec.decodeValue(&reader, depth: keys.count)).map { "\($0)" } ?? "malformed value"
-    return .typeMismatch(
+    .typeMismatch(
       type,
-      .init(codingPath: keys + (key.map { [$0] } ?? []), debugDescription: "expected \(type), found \(found)")
+      .init(
+        codingPath: keys + (key.map { [$0] } ?? []),
+        debugDescription: "expected \(type), found \(BinaryPayloadCodec.describeValue(at: start, in: bytes))")
     )
   }
 }

@@ -21,6 +21,7 @@ public enum JSONValue: Hashable, Sendable {
     }
     set {
       guard case .object(var members) = self else { return }
+      self = .null  // so that `members` is uniquely referenced and changes in place
       members[key] = newValue
       self = .object(members)
     }
@@ -80,14 +81,6 @@ public enum JSONValue: Hashable, Sendable {
     }
   }
 
-  /// How deeply arrays and objects nest: 0 for a scalar.
-  public var depth: Int {
-    switch self {
-    case .array(let elements): 1 + (elements.map(\.depth).max() ?? 0)
-    case .object(let members): 1 + (members.values.map(\.depth).max() ?? 0)
-    default: 0
-    }
-  }
 }
 
 extension JSONValue: ExpressibleByNilLiteral, ExpressibleByBooleanLiteral, ExpressibleByIntegerLiteral,

@@ -39,27 +39,33 @@ final class EncodingNode {
     }
   }
 
+  // Both take the collection out of `content` before changing it, so that it
+  // is uniquely referenced and grows in place: otherwise every member or
+  // element added copies all the ones before, and a state with thousands of
+  // messages encodes in quadratic time.
+
   func child(forKey key: String) -> EncodingNode {
-    if case .object(var members) = content {
-      if let existing = members[key] { return existing }
-      let node = EncodingNode()
-      members[key] = node
-      content = .object(members)
+    let node = EncodingNode()
+    guard case .object(var members) = content else {
+      content = .object([key: node])
       return node
     }
-    let node = EncodingNode()
-    content = .object([key: node])
+    if let existing = members[key] { return existing }
+    content = .empty
+    members[key] = node
+    content = .object(members)
     return node
   }
 
   func appendChild() -> EncodingNode {
     let node = EncodingNode()
-    if case .array(var elements) = content {
-      elements.append(node)
-      content = .array(elements)
-    } else {
+    guard case .array(var elements) = content else {
       content = .array([node])
+      return node
     }
+    content = .empty
+    elements.append(node)
+    content = .array(elements)
     return node
   }
 }

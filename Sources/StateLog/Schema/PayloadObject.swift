@@ -31,8 +31,6 @@ public struct PayloadObject {
   /// Where its first member's key starts.
   let members: Int
   let count: Int
-  /// Where the object ends: just past its last member's value.
-  let end: Int
   let depth: Int
   /// The dotted path of the object within the payload, for error messages.
   let path: String
@@ -40,7 +38,8 @@ public struct PayloadObject {
   /// found in the one pass that checks the object, so that a lookup compares
   /// a few keys and skips nothing. Event payloads have a handful of members;
   /// larger objects fall back to a scan per lookup.
-  private var index: InlineArray<8, Member>
+  private var index = InlineArray<8, Member>(repeating: Member(key: 0, value: 0))
+  private let isIndexed: Bool
   static var indexCapacity: Int { 8 }
 
   /// A member's key starts at `key` and runs up to its value at `value`.
@@ -49,56 +48,89 @@ public struct PayloadObject {
     var value: UInt32
   }
 
-  /// Checks the object whose tag byte is at `start`, and indexes its members.
+  /// Reads, checks and indexes the object at `reader`'s position, leaving the
+  /// reader just past it. Callers check with ``isObject(at:in:)`` first, to
+  /// report a value of another kind as such.
   ///
   /// - Complexity: One pass over the object's bytes.
-  init(bytes: UnsafeRawBufferPointer, start: Int, depth: Int, path: String) throws(StateLogError) {
-    var reader = ByteReader(bytes, position: start)
-    guard (try? reader.readByte()) == BinaryPayloadCodec.Tag.object.rawValue,
-      let count = try? reader.readLength(limit: reader.remaining / 2)
-    else {
-      throw Self.mismatch("an object", at: start, in: bytes, path: path)
+  init(reading reader: inout ByteReader, in bytes: UnsafeRawBufferPointer, depth: Int, path: String)
+    throws(DecodingFailure)
+  {
+    start = reader.position
+    guard try reader.readByte() == BinaryPayloadCodec.Tag.object.rawValue else {
+      throw .invalid("not an object")
     }
+    count = try reader.readLength(limit: reader.remaining / 2)
     self.bytes = bytes
-    self.start = start
     self.members = reader.position
-    self.count = count
     self.depth = depth
     self.path = path
-    index = InlineArray(repeating: Member(key: 0, value: 0))
     let indexed = bytes.count <= Int(UInt32.max) ? min(count, Self.indexCapacity) : 0
-    do throws(DecodingFailure) {
-      for member in 0..<count {
-        let length = try reader.readLength(limit: reader.remaining)
-        if member < indexed {
-          index[member] = Member(
-            key: UInt32(truncatingIfNeeded: reader.position),
-            value: UInt32(truncatingIfNeeded: reader.position + length))
-        }
-        try reader.skip(length)
-        try BinaryPayloadCodec.skipValue(&reader, depth: depth + 1)
+    isIndexed = indexed == count
+    // The walk of `walk(_:count:depth:_:)`, written out so that the index is
+    // filled in place: this runs for every event replay decodes.
+    for member in 0..<count {
+      let length = try reader.readLength(limit: reader.remaining)
+      if member < indexed {
+        index[member] = Member(
+          key: UInt32(truncatingIfNeeded: reader.position),
+          value: UInt32(truncatingIfNeeded: reader.position + length))
       }
+      try reader.skip(length)
+      try BinaryPayloadCodec.skipValue(&reader, depth: depth + 1)
+    }
+  }
+
+  /// The object whose tag byte is at `start`, checked and indexed.
+  init(bytes: UnsafeRawBufferPointer, start: Int, depth: Int, path: String) throws(StateLogError) {
+    guard Self.isObject(at: start, in: bytes) else {
+      throw Self.mismatch("an object", at: start, in: bytes, path: path)
+    }
+    var reader = ByteReader(bytes, position: start)
+    do {
+      try self.init(reading: &reader, in: bytes, depth: depth, path: path)
     } catch {
       throw StateLogError(
         .malformedPayload,
         "malformed binary payload\(path.isEmpty ? "" : " in member \(path)"): \(error.message)")
     }
-    self.end = reader.position
-    isIndexed = indexed == count
   }
 
-  private let isIndexed: Bool
+  /// Whether the value at `start` is an object.
+  static func isObject(at start: Int, in bytes: UnsafeRawBufferPointer) -> Bool {
+    start < bytes.count && bytes[start] == BinaryPayloadCodec.Tag.object.rawValue
+  }
+
+  /// Walks `count` members from `reader`'s position, calling `body` with each
+  /// one's key position (its value follows the key directly) until it returns
+  /// `false`.
+  private static func walk(
+    _ reader: inout ByteReader, count: Int, depth: Int, _ body: (_ key: Int, _ value: Int) -> Bool
+  ) throws(DecodingFailure) {
+    for _ in 0..<count {
+      let length = try reader.readLength(limit: reader.remaining)
+      let key = reader.position
+      try reader.skip(length)
+      guard body(key, reader.position) else { return }
+      try BinaryPayloadCodec.skipValue(&reader, depth: depth + 1)
+    }
+  }
+
+  /// Calls `body` with every member's key position and value position, in
+  /// stored order. The object was checked when it was made, so the walk succeeds.
+  private func forEachMember(_ body: (_ key: Int, _ value: Int) -> Void) {
+    var reader = ByteReader(bytes, position: members)
+    try? Self.walk(&reader, count: count, depth: depth) { key, value in
+      body(key, value)
+      return true
+    }
+  }
 
   /// The names of the object's members, in stored order.
   public var memberNames: [String] {
     var names: [String] = []
-    var reader = ByteReader(bytes, position: members)
-    for _ in 0..<count {
-      guard let length = try? reader.readLength(limit: reader.remaining),
-        let key = try? reader.readSlice(count: length),
-        (try? BinaryPayloadCodec.skipValue(&reader, depth: depth + 1)) != nil
-      else { break }
-      names.append(String(decoding: key, as: UTF8.self))
+    forEachMember { key, value in
+      names.append(String(decoding: UnsafeRawBufferPointer(rebasing: bytes[key..<value]), as: UTF8.self))
     }
     return names
   }
@@ -113,42 +145,46 @@ public struct PayloadObject {
   /// - Throws: ``StateLogError`` with ``StateLogError/Code/malformedPayload``
   ///   naming the member if it is missing or not a string.
   public func string(_ name: String) throws(StateLogError) -> String {
-    try required(name) { (reader) throws(StateLogError) in try readString(&reader, name) }
+    try required(name, "a string") { (reader) throws(DecodingFailure) in
+      try BinaryPayloadCodec.readString(&reader)
+    }
   }
 
   /// The string member `name`, or `nil` if it is missing or `null`.
   public func stringIfPresent(_ name: String) throws(StateLogError) -> String? {
-    try optional(name) { (reader) throws(StateLogError) in try readString(&reader, name) }
+    try optional(name, "a string") { (reader) throws(DecodingFailure) in
+      try BinaryPayloadCodec.readString(&reader)
+    }
   }
 
   /// The integer member `name`.
   public func int(_ name: String) throws(StateLogError) -> Int {
-    try required(name) { (reader) throws(StateLogError) in try readInteger(&reader, name) }
+    try required(name, "an integer") { BinaryPayloadCodec.readInteger(&$0, as: Int.self) }
   }
 
   /// The integer member `name`, or `nil` if it is missing or `null`.
   public func intIfPresent(_ name: String) throws(StateLogError) -> Int? {
-    try optional(name) { (reader) throws(StateLogError) in try readInteger(&reader, name) }
+    try optional(name, "an integer") { BinaryPayloadCodec.readInteger(&$0, as: Int.self) }
   }
 
   /// The number member `name`.
   public func double(_ name: String) throws(StateLogError) -> Double {
-    try required(name) { (reader) throws(StateLogError) in try readDouble(&reader, name) }
+    try required(name, "a number") { BinaryPayloadCodec.readDouble(&$0) }
   }
 
   /// The number member `name`, or `nil` if it is missing or `null`.
   public func doubleIfPresent(_ name: String) throws(StateLogError) -> Double? {
-    try optional(name) { (reader) throws(StateLogError) in try readDouble(&reader, name) }
+    try optional(name, "a number") { BinaryPayloadCodec.readDouble(&$0) }
   }
 
   /// The Boolean member `name`.
   public func bool(_ name: String) throws(StateLogError) -> Bool {
-    try required(name) { (reader) throws(StateLogError) in try readBool(&reader, name) }
+    try required(name, "a Boolean") { BinaryPayloadCodec.readBool(&$0) }
   }
 
   /// The Boolean member `name`, or `nil` if it is missing or `null`.
   public func boolIfPresent(_ name: String) throws(StateLogError) -> Bool? {
-    try optional(name) { (reader) throws(StateLogError) in try readBool(&reader, name) }
+    try optional(name, "a Boolean") { BinaryPayloadCodec.readBool(&$0) }
   }
 
   /// The member `name` as a raw-valued enumeration case, such as a role.
@@ -166,13 +202,16 @@ public struct PayloadObject {
   ///
   /// - Throws: ``StateLogError`` with ``StateLogError/Code/malformedPayload`` if it is missing.
   public func value(_ name: String) throws(StateLogError) -> JSONValue {
-    guard let start = valueStart(name) else { throw missing(name) }
-    return try readValue(at: start, name)
+    try required(name, "a value") { (reader) throws(DecodingFailure) in
+      try BinaryPayloadCodec.decodeValue(&reader, depth: depth + 1)
+    }
   }
 
   /// The member `name` as a ``JSONValue``, or `nil` if it is missing or `null`.
   public func valueIfPresent(_ name: String) throws(StateLogError) -> JSONValue? {
-    try optional(name) { (reader) throws(StateLogError) in try readValue(at: reader.position, name) }
+    try optional(name, "a value") { (reader) throws(DecodingFailure) in
+      try BinaryPayloadCodec.decodeValue(&reader, depth: depth + 1)
+    }
   }
 
   /// The object member `name`.
@@ -183,9 +222,8 @@ public struct PayloadObject {
 
   /// The object member `name`, or `nil` if it is missing or `null`.
   public func objectIfPresent(_ name: String) throws(StateLogError) -> PayloadObject? {
-    try optional(name) { (reader) throws(StateLogError) in
-      try PayloadObject(bytes: bytes, start: reader.position, depth: depth + 1, path: qualified(name))
-    }
+    guard let start = presentValueStart(name) else { return nil }
+    return try PayloadObject(bytes: bytes, start: start, depth: depth + 1, path: qualified(name))
   }
 
   /// The member `name` decoded through `Decodable`: for members with no
@@ -202,7 +240,8 @@ public struct PayloadObject {
   public func decodeIfPresent<Value: Decodable>(_ type: Value.Type, _ name: String) throws(StateLogError)
     -> Value?
   {
-    try optional(name) { (reader) throws(StateLogError) in try decodeValue(type, at: reader.position, name) }
+    guard let start = presentValueStart(name) else { return nil }
+    return try decodeValue(type, at: start, name)
   }
 
   /// The whole object decoded through `Decodable`.
@@ -214,7 +253,7 @@ public struct PayloadObject {
 
   /// Where the value of member `name` starts (the last one, should the object
   /// repeat the key), or `nil`.
-  private func valueStart(_ name: String) -> Int? {
+  func valueStart(_ name: String) -> Int? {
     var name = name
     return name.withUTF8 { wanted in
       if isIndexed {
@@ -228,15 +267,9 @@ public struct PayloadObject {
         }
         return nil
       }
-      var reader = ByteReader(bytes, position: members)
       var found: Int?
-      for _ in 0..<count {
-        // The object was checked when it was made, so these reads succeed.
-        guard let length = try? reader.readLength(limit: reader.remaining) else { return nil }
-        if length == wanted.count && equal(at: reader.position, wanted) { found = reader.position + length }
-        guard (try? reader.skip(length)) != nil,
-          (try? BinaryPayloadCodec.skipValue(&reader, depth: depth + 1)) != nil
-        else { return nil }
+      forEachMember { key, value in
+        if value - key == wanted.count && equal(at: key, wanted) { found = value }
       }
       return found
     }
@@ -252,93 +285,51 @@ public struct PayloadObject {
     return true
   }
 
-  private func required<Value>(_ name: String, _ read: (inout ByteReader) throws(StateLogError) -> Value)
-    throws(StateLogError) -> Value
-  {
-    guard let start = valueStart(name) else { throw missing(name) }
-    var reader = ByteReader(bytes, position: start)
-    return try read(&reader)
-  }
-
-  private func optional<Value>(_ name: String, _ read: (inout ByteReader) throws(StateLogError) -> Value)
-    throws(StateLogError) -> Value?
-  {
+  /// Where the value of member `name` starts, or `nil` if it is missing or `null`.
+  private func presentValueStart(_ name: String) -> Int? {
     guard let start = valueStart(name), bytes[start] != BinaryPayloadCodec.Tag.null.rawValue else {
       return nil
     }
-    var reader = ByteReader(bytes, position: start)
-    return try read(&reader)
+    return start
   }
 
-  // MARK: Values
+  /// Reads the member `name` with `read`, which returns `nil` for a value of
+  /// the wrong kind.
+  private func required<Value>(
+    _ name: String, _ expected: String, _ read: (inout ByteReader) throws(DecodingFailure) -> Value?
+  ) throws(StateLogError) -> Value {
+    guard let start = valueStart(name) else { throw missing(name) }
+    return try self.read(name, expected, at: start, read)
+  }
 
-  private func readString(_ reader: inout ByteReader, _ name: String) throws(StateLogError) -> String {
-    let start = reader.position
-    guard (try? reader.readByte()) == BinaryPayloadCodec.Tag.string.rawValue else {
-      throw mismatch("a string", at: start, name)
-    }
+  /// As ``required(_:_:_:)``, but `nil` for a member that is missing or `null`.
+  private func optional<Value>(
+    _ name: String, _ expected: String, _ read: (inout ByteReader) throws(DecodingFailure) -> Value?
+  ) throws(StateLogError) -> Value? {
+    guard let start = presentValueStart(name) else { return nil }
+    return try self.read(name, expected, at: start, read)
+  }
+
+  private func read<Value>(
+    _ name: String, _ expected: String, at start: Int,
+    _ read: (inout ByteReader) throws(DecodingFailure) -> Value?
+  ) throws(StateLogError) -> Value {
+    var reader = ByteReader(bytes, position: start)
+    let value: Value?
     do {
-      return try reader.readString()
+      value = try read(&reader)
     } catch {
       throw StateLogError(.malformedPayload, "member \(qualified(name)): \(error.message)")
     }
-  }
-
-  private func readInteger(_ reader: inout ByteReader, _ name: String) throws(StateLogError) -> Int {
-    let start = reader.position
-    switch try? reader.readByte() {
-    case BinaryPayloadCodec.Tag.int.rawValue:
-      if let raw = try? reader.readVarint(), let exact = Int(exactly: BinaryValueDecoder.zigzag(raw)) {
-        return exact
-      }
-    case BinaryPayloadCodec.Tag.double.rawValue:
-      if let bits = try? reader.read(littleEndian: UInt64.self),
-        let exact = Int(exactly: Double(bitPattern: bits))
-      {
-        return exact
-      }
-    default:
-      break
-    }
-    throw mismatch("an integer", at: start, name)
-  }
-
-  private func readDouble(_ reader: inout ByteReader, _ name: String) throws(StateLogError) -> Double {
-    let start = reader.position
-    switch try? reader.readByte() {
-    case BinaryPayloadCodec.Tag.double.rawValue:
-      if let bits = try? reader.read(littleEndian: UInt64.self) { return Double(bitPattern: bits) }
-    case BinaryPayloadCodec.Tag.int.rawValue:
-      if let raw = try? reader.readVarint() { return Double(BinaryValueDecoder.zigzag(raw)) }
-    default:
-      break
-    }
-    throw mismatch("a number", at: start, name)
-  }
-
-  private func readBool(_ reader: inout ByteReader, _ name: String) throws(StateLogError) -> Bool {
-    let start = reader.position
-    switch try? reader.readByte() {
-    case BinaryPayloadCodec.Tag.true.rawValue: return true
-    case BinaryPayloadCodec.Tag.false.rawValue: return false
-    default: throw mismatch("a Boolean", at: start, name)
-    }
-  }
-
-  private func readValue(at start: Int, _ name: String) throws(StateLogError) -> JSONValue {
-    var reader = ByteReader(bytes, position: start)
-    do {
-      return try BinaryPayloadCodec.decodeValue(&reader, depth: depth + 1)
-    } catch {
-      throw StateLogError(.malformedPayload, "member \(qualified(name)): \(error.message)")
-    }
+    guard let value else { throw Self.mismatch(expected, at: start, in: bytes, path: qualified(name)) }
+    return value
   }
 
   private func decodeValue<Value: Decodable>(_ type: Value.Type, at start: Int, _ name: String?)
     throws(StateLogError) -> Value
   {
     do {
-      return try BinaryValueDecoder(bytes, position: start).decodeValue(type, at: start)
+      return try BinaryValueDecoder(bytes, position: start, root: self).decodeValue(type, at: start)
     } catch {
       let what = name.map { "member \(qualified($0))" } ?? (path.isEmpty ? "payload" : "member \(path)")
       throw StateLogError(.malformedPayload, "\(what) does not decode as \(Value.self): \(error)")
@@ -353,19 +344,14 @@ public struct PayloadObject {
     StateLogError(.malformedPayload, "payload has no member \(qualified(name))")
   }
 
-  private func mismatch(_ expected: String, at start: Int, _ name: String) -> StateLogError {
-    Self.mismatch(expected, at: start, in: bytes, path: qualified(name))
-  }
-
   private static func mismatch(
     _ expected: String, at start: Int, in bytes: UnsafeRawBufferPointer, path: String
   )
     -> StateLogError
   {
-    var reader = ByteReader(bytes, position: start)
-    let found =
-      (try? BinaryPayloadCodec.decodeValue(&reader, depth: 0)).map { "\($0)" } ?? "a malformed value"
     let what = path.isEmpty ? "payload" : "member \(path)"
-    return StateLogError(.malformedPayload, "\(what) is not \(expected): found \(found)")
+    return StateLogError(
+      .malformedPayload,
+      "\(what) is not \(expected): found \(BinaryPayloadCodec.describeValue(at: start, in: bytes))")
   }
 }

@@ -38,7 +38,7 @@ public struct EventStore: Sendable {
     } catch {
       throw StateLogError(.malformedPayload, "\(Event.typeName) does not encode: \(error)")
     }
-    guard data.depth <= BinaryPayloadCodec.maximumDepth else {
+    guard BinaryPayloadCodec.nestsWithinLimit(data) else {
       throw StateLogError(
         .malformedPayload, "\(Event.typeName) nests deeper than \(BinaryPayloadCodec.maximumDepth) levels")
     }
