@@ -10,7 +10,7 @@ extension ProfileEvent: AgentEvent {
   /// Migrations of older profile events to their current schema versions.
   public static func registerUpcasters(in registry: inout SchemaRegistry) {
     let type = PreferencesUpdated.typeName
-    if registry.currentVersion(of: type) == nil { registry.register(type, currentVersion: 3) }
+    if registry.currentVersion(of: type) == nil { registry.register(PreferencesUpdated.self) }
     registry.addUpcaster(for: type, from: 1) { v1 in
       ["preferences": v1["user"]?["preferences"] ?? [:]]
     }

@@ -35,8 +35,9 @@ public struct ProfileState: AgentStream {
       Self.set(&preferences, path: path[...], to: set.value)
     case .preferenceRemoved(let removed):
       let path = try Self.path(removed.key)
-      guard preference(removed.key) != nil else { throw invalid("no preference \(removed.key)") }
-      preferences = Self.removing(preferences, path: path[...]) ?? .object([:])
+      guard preference(at: path) != nil else { throw invalid("no preference \(removed.key)") }
+      Self.remove(&preferences, path: path[...])
+      if case .null = preferences { preferences = .object([:]) }
     case .factStored(let fact):
       guard !fact.id.isEmpty else { throw invalid("a fact needs an id") }
       if let confidence = fact.confidence, !(0...1).contains(confidence) {
@@ -62,9 +63,11 @@ public struct ProfileState: AgentStream {
 
   /// The preference at a dotted path, or `nil`.
   public func preference(_ key: String) -> JSONValue? {
-    var value: JSONValue? = preferences
-    for part in key.split(separator: ".", omittingEmptySubsequences: false) { value = value?[String(part)] }
-    return value
+    preference(at: key.split(separator: ".", omittingEmptySubsequences: false).map(String.init))
+  }
+
+  private func preference(at path: [String]) -> JSONValue? {
+    path.reduce(preferences as JSONValue?) { $0?[$1] }
   }
 
   /// Facts grouped by category, each group sorted by id.
@@ -95,15 +98,20 @@ public struct ProfileState: AgentStream {
     value = .object(members)
   }
 
-  /// Removes the leaf at `path` and any object it leaves empty; `nil` if the
-  /// whole value is gone.
-  private static func removing(_ value: JSONValue, path: ArraySlice<String>) -> JSONValue? {
-    guard let key = path.first, var members = value.objectValue else { return nil }
+  /// Removes the leaf at `path` and any object it leaves empty, in place as
+  /// ``set(_:path:to:)`` does; `value` becomes `null` if nothing is left of it.
+  private static func remove(_ value: inout JSONValue, path: ArraySlice<String>) {
+    guard let key = path.first, var members = value.objectValue else {
+      value = .null
+      return
+    }
+    value = .null
     if path.count == 1 {
       members[key] = nil
-    } else if let child = members[key] {
-      members[key] = removing(child, path: path.dropFirst())
+    } else if members[key] != nil {
+      remove(&members[key]!, path: path.dropFirst())
+      if case .null? = members[key] { members[key] = nil }
     }
-    return members.isEmpty ? nil : .object(members)
+    if !members.isEmpty { value = .object(members) }
   }
 }

@@ -12,7 +12,7 @@ extension AgentStateStore {
     state: AnyAgentState, sequence: UInt64
   )] {
     var instant = point
-    if case .timestamp(let time) = point { instant = .sequence(try log.sequence(atOrBefore: time)) }
+    if case .timestamp(let time) = point { instant = .sequence(try sequence(atOrBefore: time)) }
     if case .latest = point { instant = .sequence(log.lastSequence) }
     var result: [String: (state: AnyAgentState, sequence: UInt64)] = [:]
     for stream in streams { result[stream] = try state(ofStream: stream, at: instant) }

@@ -57,12 +57,7 @@ extension AgentStateStore {
     switch point {
     case .latest: limit = log.lastSequence
     case .sequence(let sequence): limit = min(sequence, log.lastSequence)
-    case .timestamp(let time):
-      do {
-        limit = try log.sequence(atOrBefore: time)
-      } catch let error as StateLogError where error.code == .sequenceOutOfRange {
-        throw AgentStateError(.historyRemoved, error.message)
-      }
+    case .timestamp(let time): limit = try sequence(atOrBefore: time)
     case .version:
       throw AgentStateError(
         .invalidArgument, "a stream version is a point in one stream; all states take a sequence or a time")

@@ -68,7 +68,7 @@ public final class AgentStateStore: Sendable {
       ConversationEvent.eventTypes, TaskEvent.eventTypes, ProfileEvent.eventTypes,
     ]
     for type in kinds.joined() where registry.currentVersion(of: type.typeName) == nil {
-      registry.register(type.typeName, currentVersion: type.schemaVersion)
+      registry.register(type)
     }
     return registry
   }
@@ -144,11 +144,10 @@ public final class AgentStateStore: Sendable {
   /// - Throws: ``AgentStateError/Code/historyRemoved`` if retention removed
   ///   events the state needs and no usable snapshot covers them.
   private func startingState<State: AgentStream>(
-    _ type: State.Type, id: String, atOrBefore sequence: UInt64 = .max, version: UInt64 = .max
+    _ type: State.Type, id: String, stream: String, atOrBefore sequence: UInt64 = .max, version: UInt64 = .max
   ) throws(AgentStateError) -> (state: State, sequence: UInt64) {
-    let stream = "\(State.kind)/\(id)"
     // Events up to `removed` are gone; only a snapshot at or after them helps.
-    let removed = (log.firstStoredVersion(of: stream) ?? (log.lastVersion(of: stream) + 1)) - 1
+    let removed = log.lastRemovedVersion(of: stream)
     if let snapshot = snapshots.latest(
       of: stream, atOrBefore: sequence, version: version, stateVersion: State.stateVersion),
       snapshot.version >= removed
@@ -186,9 +185,9 @@ public final class AgentStateStore: Sendable {
     let last = log.lastVersion(of: stream)
     if let cached, cached.version == last { return cached }
     // A cached state older than what retention kept cannot be brought up to date.
-    let firstStored = log.firstStoredVersion(of: stream) ?? (last + 1)
-    let usable = cached.flatMap { $0.version <= last && $0.version + 1 >= firstStored ? $0 : nil }
-    var state = try usable ?? startingState(type, id: id).state
+    let removed = log.lastRemovedVersion(of: stream)
+    let usable = cached.flatMap { $0.version <= last && $0.version >= removed ? $0 : nil }
+    var state = try usable ?? startingState(type, id: id, stream: stream).state
     try events.replay(inStream: stream, fromVersion: state.version + 1) { event in
       try state.apply(event)
       return true
@@ -216,20 +215,15 @@ public final class AgentStateStore: Sendable {
     switch point {
     case .latest: break
     case .sequence(let sequence): limitSequence = sequence
-    case .timestamp(let time):
-      do {
-        limitSequence = try log.sequence(atOrBefore: time)
-      } catch let error as StateLogError where error.code == .sequenceOutOfRange {
-        // A time before the retention horizon: the same error as for a sequence or version.
-        throw AgentStateError(.historyRemoved, error.message, stream: stream)
-      }
+    case .timestamp(let time): limitSequence = try sequence(atOrBefore: time, stream: stream)
     case .version(let version):
       limitVersion = version
       // The version's sequence lets the snapshot lookup go by file name
       // instead of opening every newer snapshot to read its version.
       if let sequence = log.sequence(ofVersion: version, inStream: stream) { limitSequence = sequence }
     }
-    var (state, sequence) = try startingState(type, id: id, atOrBefore: limitSequence, version: limitVersion)
+    var (state, sequence) = try startingState(
+      type, id: id, stream: stream, atOrBefore: limitSequence, version: limitVersion)
     try events.replay(inStream: stream, fromVersion: state.version + 1, throughVersion: limitVersion) {
       event in
       guard event.sequence <= limitSequence else { return false }
@@ -256,12 +250,18 @@ public final class AgentStateStore: Sendable {
   }
 
   private func append<State: AgentStream>(
-    _ newEvents: [State.Event], to type: State.Type, id: String, after current: State
+    _ newEvents: [State.Event], to type: State.Type, id: String, after current: consuming State
   )
     throws -> State
   {
     let stream = current.streamID
-    var next = current
+    let version = current.version
+    // The cache shares the state's storage: without its entry `next` is the
+    // only owner, and the events change it in place rather than copying it
+    // (every message of a conversation) on each append. A failed append just
+    // leaves the stream out of the cache.
+    cache.withLock { $0.remove(stream) }
+    var next = consume current
     do throws(AgentStateError) {
       for event in newEvents { try next.apply(event, mode: .strict) }
     } catch var error {
@@ -269,11 +269,11 @@ public final class AgentStateStore: Sendable {
       throw error
     }
     let stored = try newEvents.map { try $0.newEvent(in: events, stream: stream, id: .random()) }
-    let appended = try log.append(stored, expecting: [stream: .version(current.version)])
+    let appended = try log.append(stored, expecting: [stream: .version(version)])
     let result = next
     cache.withLock { $0.store(result, for: stream) }
     let interval = UInt64(snapshotInterval)
-    if interval > 0 && result.version / interval > current.version / interval {
+    if interval > 0 && result.version / interval > version / interval {
       snapshotQueue.async { [self] in
         // Derived data: a snapshot that cannot be written is simply not there.
         try? writeSnapshot(result, sequence: appended.lastSequence)
@@ -303,7 +303,7 @@ public final class AgentStateStore: Sendable {
       let decided = try decide(current)
       if decided.isEmpty { return current }
       do {
-        return try append(decided, to: type, id: id, after: current)
+        return try append(decided, to: type, id: id, after: consume current)
       } catch let error as StateLogError where error.code == .wrongExpectedVersion {
         continue
       }
@@ -311,6 +311,18 @@ public final class AgentStateStore: Sendable {
     throw AgentStateError(
       .retriesExhausted, "every one of \(maximumAttempts) attempts met a concurrent update",
       stream: "\(State.kind)/\(id)")
+  }
+
+  /// The sequence of the last event at or before `time`.
+  ///
+  /// - Throws: ``AgentStateError/Code/historyRemoved`` for a time before the
+  ///   retention horizon, the same error as for a sequence or version there.
+  func sequence(atOrBefore time: Timestamp, stream: String? = nil) throws -> UInt64 {
+    do {
+      return try log.sequence(atOrBefore: time)
+    } catch let error as StateLogError where error.code == .sequenceOutOfRange {
+      throw AgentStateError(.historyRemoved, error.message, stream: stream)
+    }
   }
 
   static func streamID<State: AgentStream>(_ type: State.Type, _ id: String) throws(AgentStateError) -> String
@@ -344,5 +356,9 @@ struct StateCache: Sendable {
       entries[oldest] = nil
     }
     entries[stream] = (state, clock)
+  }
+
+  mutating func remove(_ stream: String) {
+    entries[stream] = nil
   }
 }

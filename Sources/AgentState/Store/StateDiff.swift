@@ -30,6 +30,8 @@ public struct StateDiff: Hashable, Sendable {
 
   /// The structural differences between two values, paths rooted at `path`.
   public static func changes(from old: JSONValue, to new: JSONValue, path: String = "") -> [Change] {
+    // Equal parts (most messages of a conversation) are not walked.
+    if old == new { return [] }
     switch (old, new) {
     case (.object(let before), .object(let after)):
       return Set(before.keys).union(after.keys).sorted().flatMap { key -> [Change] in

@@ -65,7 +65,6 @@ extension AgentStream {
         stream: event.stream)
     }
     try apply(try Event(decoding: event), mode: .lenient)
-    version = event.streamVersion
   }
 }
 
