@@ -7,14 +7,7 @@
 #   Benchmarks/compare.sh --output /tmp/results.json       # elsewhere
 set -euo pipefail
 cd "$(dirname "$0")"
-source ../scripts/install-dependencies.sh
-# The SQLite baseline links the system SQLite.
-if ! dpkg-query -W -f='${Status}' libsqlite3-dev 2>/dev/null | grep -q "install ok installed"; then
-  echo "installing libsqlite3-dev" >&2
-  sudo=""
-  [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq libsqlite3-dev >/dev/null
-fi
+# The library's packages, and the system SQLite the baseline links.
+bash ../scripts/install-dependencies.sh libsqlite3-dev
 swift build -c release --product compare >&2
 exec .build/release/compare "$@"

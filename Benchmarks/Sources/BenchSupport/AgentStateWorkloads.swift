@@ -59,8 +59,7 @@ public enum AgentStateWorkloads {
   public static func writeW5Stream(
     _ kind: Kind, events: Int, directory: String, snapshotInterval: Int, snapshotsKept: Int
   ) throws -> UInt64 {
-    var options = LogOptions()
-    options.durability = .buffered
+    let options = StateLogWorkloads.options(durability: .buffered)
     let store = try AgentStateStore.open(
       at: directory, options: options, cacheCapacity: 16, snapshotInterval: snapshotInterval,
       snapshotsKept: snapshotsKept)
@@ -104,8 +103,7 @@ public enum AgentStateWorkloads {
   public static func stateAt(_ kind: Kind, directory: String, points: [UInt64], warmup: Int = 20) throws
     -> (nanoseconds: [UInt64], digest: Int)
   {
-    var options = LogOptions()
-    options.durability = .buffered
+    let options = StateLogWorkloads.options(durability: .buffered)
     let store = try AgentStateStore.open(
       at: directory, options: options, cacheCapacity: 0, snapshotInterval: 0)
     defer { try? store.close() }
@@ -138,8 +136,7 @@ public enum AgentStateWorkloads {
   /// Copies the stream of the store in `source` into a new SQLite database in
   /// `directory`, each payload as the JSON text of its decoded value.
   public static func copyToSQLite(_ kind: Kind, from source: String, to directory: String) throws {
-    var options = LogOptions()
-    options.durability = .buffered
+    let options = StateLogWorkloads.options(durability: .buffered)
     let store = try AgentStateStore.open(at: source, options: options, cacheCapacity: 0, snapshotInterval: 0)
     defer { try? store.close() }
     let stream = kind.streamPrefix + w5StreamID
@@ -225,8 +222,7 @@ public enum AgentStateWorkloads {
   ) throws -> TurnLoopResult {
     var result = TurnLoopResult()
     var random = SplitMix64(seed: 0x5EED_0008)
-    var options = LogOptions()
-    options.durability = .fsyncEveryAppend
+    var options = StateLogWorkloads.options(durability: .fsyncEveryAppend)
     let id = "w8"
     var textBytes = 0
     do {

@@ -25,8 +25,7 @@ public enum RebuildWorkload {
   /// Writes `count` mixed events into a new store in `stateLog` (buffered, no
   /// snapshots) and the same events, payloads as JSON text, into SQLite in `sqlite`.
   public static func write(events count: Int, stateLog: String, sqlite: String) throws {
-    var options = LogOptions()
-    options.durability = .buffered
+    let options = StateLogWorkloads.options(durability: .buffered)
     let store = try AgentStateStore.open(at: stateLog, options: options, cacheCapacity: 0, snapshotInterval: 0)
     let baseline = try SQLiteEventStore(directory: sqlite, durable: false)
     var random = SplitMix64(seed: 0x5EED_0004)

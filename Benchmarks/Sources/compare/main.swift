@@ -254,18 +254,7 @@ for row in rows {
   json.append(entry)
 }
 
-var widths = [Int](repeating: 0, count: table[0].count)
-for line in table { for (index, cell) in line.enumerated() { widths[index] = max(widths[index], cell.count) } }
-@MainActor func render(_ line: [String]) -> String {
-  "| " + line.enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }
-    .joined(separator: " | ") + " |"
-}
-if !rows.isEmpty {
-  print(render(table[0]))
-  print("|" + widths.map { String(repeating: "-", count: $0 + 2) }.joined(separator: "|") + "|")
-  for line in table.dropFirst() { print(render(line)) }
-  print("")
-}
+if !rows.isEmpty { renderTable(table) }
 if !floor.isEmpty {
   print(
     "W1 floor of this disk: one pwrite + fdatasync per batch of 100 allows \(format(median(floor), unit: "events/s")) (\(String(format: "%.0f", 1e9 / (median(floor) / 100) / 1000)) µs per batch)."

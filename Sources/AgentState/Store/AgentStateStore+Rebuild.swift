@@ -28,6 +28,14 @@ public struct AgentStates: Hashable, Sendable {
 
   /// Every stream id, sorted.
   public var streamIDs: [String] { (Array(conversations.keys) + tasks.keys + profiles.keys).sorted() }
+
+  /// Every stream's state, sorted by stream id.
+  public var all: [(stream: String, state: AnyAgentState)] {
+    let states: [(stream: String, state: AnyAgentState)] =
+      conversations.map { ($0.key, .conversation($0.value)) } + tasks.map { ($0.key, .task($0.value)) }
+      + profiles.map { ($0.key, .profile($0.value)) }
+    return states.sorted { $0.stream < $1.stream }
+  }
 }
 
 extension AgentStateStore {

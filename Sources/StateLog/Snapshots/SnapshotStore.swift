@@ -63,6 +63,11 @@ public struct SnapshotStore: Sendable {
     try io.synchronizeDirectory(log.directory)
   }
 
+  /// How many snapshots are stored, of every stream: file names only, none is read.
+  public func count() throws -> Int {
+    try streams().reduce(0) { $0 + (try sequences(of: $1).count) }
+  }
+
   /// The sequences of a stream's stored snapshots, oldest first.
   public func sequences(of stream: String) throws -> [UInt64] {
     guard let names = try io.contentsOfDirectory(streamDirectory(stream)) else { return [] }

@@ -34,13 +34,11 @@ struct CompactCommand: ParsableCommand {
 
   func run() throws {
     try reportingFailures {
-      var options = LogOptions()
-      options.createIfMissing = false
-      let store = AgentStateStore(log: try Log.open(at: log, options: options))
+      let store = AgentStateStore(log: try Log.open(at: log, options: existingLogOptions()))
       defer { try? store.close() }
       let removed: [String]
       if let before {
-        removed = try store.applyRetention(olderThan: try EventsCommand.time(before))
+        removed = try store.applyRetention(olderThan: try PointParser.time(before))
       } else {
         let sequence = try store.log.retentionSequence(toFit: maxBytes ?? 0)
         removed = sequence == 0 ? [] : try store.applyRetention(before: sequence)

@@ -27,9 +27,7 @@ struct DiffCommand: ParsableCommand {
     try reportingFailures {
       let store = AgentStateStore(log: try Log.openReadOnly(at: log))
       _ = try AnyAgentState.parse(stream)
-      guard store.log.lastVersion(of: stream) > 0 else {
-        throw CommandFailure("unknown stream \(stream): it has no events", exitCode: 9)
-      }
+      try requireStream(stream, in: store.log)
       let diff = try store.diff(
         ofStream: stream, from: try from.map { try PointParser.parse($0) } ?? .version(0),
         to: try to.map { try PointParser.parse($0) } ?? .latest)

@@ -36,13 +36,6 @@ struct EventsCommand: ParsableCommand {
   @Flag(help: "Show payloads as stored instead of upcast to the current schema version.") var raw = false
   @Option(help: "Output format: text or json (JSON Lines).") var format: OutputFormat = .text
 
-  static func time(_ text: String) throws -> Timestamp {
-    guard case .timestamp(let time) = try PointParser.parse(text) else {
-      throw CommandFailure("\(text) is not a time: give an ISO 8601 time or a relative one like -2h")
-    }
-    return time
-  }
-
   func validate() throws {
     guard limit >= 0 else { throw ValidationError("--limit must not be negative") }
     guard from <= to else { throw ValidationError("--from must not be after --to") }
@@ -50,8 +43,8 @@ struct EventsCommand: ParsableCommand {
 
   func run() throws {
     try reportingFailures {
-      let earliest = try since.map { try Self.time($0) } ?? .distantPast
-      let latest = try until.map { try Self.time($0) } ?? .distantFuture
+      let earliest = try since.map { try PointParser.time($0) } ?? .distantPast
+      let latest = try until.map { try PointParser.time($0) } ?? .distantFuture
       let log = try Log.openReadOnly(at: log)
       let store = EventStore(log: log, registry: AgentStateStore.registry())
       var rows: [[String]] = []
@@ -95,7 +88,6 @@ struct EventsCommand: ParsableCommand {
         }
         try log.forEachEvent(from: next, through: to) { view in
           next = view.sequence + 1
-          if let stream, view.stream != stream { return true }
           return try visit(view)
         }
         if format == .text {

@@ -21,27 +21,23 @@ struct HistoryCommand: ParsableCommand {
   func run() throws {
     try reportingFailures {
       let log = try Log.openReadOnly(at: log)
-      guard log.lastVersion(of: stream) > 0 else {
-        throw CommandFailure("unknown stream \(stream): it has no events", exitCode: 9)
-      }
-      var rows: [[String]] = []
-      try log.forEachEvent(inStream: stream) { event in
-        if let type, event.type != type { return true }
-        switch format {
-        case .json:
+      try requireStream(stream, in: log)
+      let entries = try log.history(of: stream, limit: .max, types: type.map { [$0] } ?? [])
+      switch format {
+      case .json:
+        for entry in entries {
           print(
             jsonString([
-              "version": event.streamVersion, "seq": event.sequence, "time": event.timestamp.description,
-              "type": event.type,
+              "version": entry.version, "seq": entry.sequence, "time": entry.timestamp.description,
+              "type": entry.type,
             ]))
-        case .text:
-          rows.append([
-            String(event.streamVersion), String(event.sequence), event.timestamp.description, event.type,
-          ])
         }
-        return true
+      case .text:
+        let rows = entries.map {
+          [String($0.version), String($0.sequence), $0.timestamp.description, $0.type]
+        }
+        print(table(["version", "seq", "time", "type"], rows))
       }
-      if format == .text { print(table(["version", "seq", "time", "type"], rows)) }
     }
   }
 }

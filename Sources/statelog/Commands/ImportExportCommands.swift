@@ -111,9 +111,8 @@ struct RecoverCommand: ParsableCommand {
 
   func run() throws {
     try reportingFailures {
-      var options = LogOptions()
+      var options = existingLogOptions()
       options.salvage = true
-      options.createIfMissing = false
       let log = try Log.open(at: log, options: options)
       let report = log.recoveryReport
       let last = log.lastSequence

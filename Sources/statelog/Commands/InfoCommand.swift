@@ -20,7 +20,7 @@ struct InfoCommand: ParsableCommand {
     try reportingFailures {
       let log = try Log.openReadOnly(at: log)
       let info = try log.information()
-      let snapshots = try SnapshotStore(log: log).verify().checked
+      let snapshots = try SnapshotStore(log: log).count()
       let compression = try log.compressionStatistics()
       let ratio = compression.stored == 0 ? 1 : Double(compression.uncompressed) / Double(compression.stored)
       let ratioText = String(Int((ratio * 100).rounded())).paddedRatio

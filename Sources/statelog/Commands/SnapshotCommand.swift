@@ -35,7 +35,7 @@ struct SnapshotCommand: ParsableCommand {
 
     func run() throws {
       try reportingFailures {
-        let store = AgentStateStore(log: try Log.open(at: log, options: Self.existingLog()))
+        let store = AgentStateStore(log: try Log.open(at: log, options: existingLogOptions()))
         defer { try? store.close() }
         var taken = 0
         for stream in try SnapshotCommand.streams(stream, in: store.log) {
@@ -56,12 +56,6 @@ struct SnapshotCommand: ParsableCommand {
         }
         if format == .text { print("took \(taken) snapshots") }
       }
-    }
-
-    static func existingLog() -> LogOptions {
-      var options = LogOptions()
-      options.createIfMissing = false
-      return options
     }
   }
 
@@ -101,7 +95,7 @@ struct SnapshotCommand: ParsableCommand {
 
     func run() throws {
       try reportingFailures {
-        let log = try Log.open(at: log, options: Take.existingLog())
+        let log = try Log.open(at: log, options: existingLogOptions())
         defer { try? log.close() }
         let snapshots = SnapshotStore(log: log)
         var removed = 0

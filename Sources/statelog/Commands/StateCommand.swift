@@ -47,20 +47,19 @@ struct StateCommand: ParsableCommand {
       }
       guard let stream else { throw CommandFailure("give a stream, or --all for every stream") }
       _ = try AnyAgentState.parse(stream)
-      guard store.log.lastVersion(of: stream) > 0 else {
-        throw CommandFailure("unknown stream \(stream): it has no events", exitCode: 9)
-      }
+      try requireStream(stream, in: store.log)
       let (state, sequence) = try store.state(ofStream: stream, at: point)
       let time = sequence == 0 ? nil : try store.log.event(at: sequence).timestamp
-      var value = try state.jsonValue()
+      var window: ConversationState.ContextWindow?
       if view == .context {
         guard case .conversation(let conversation) = state else {
           throw CommandFailure("--view context needs a conversation stream")
         }
-        value = try JSONValueEncoder().encode(conversation.contextWindow(tokenBudget: tokenBudget))
+        window = conversation.contextWindow(tokenBudget: tokenBudget)
       }
       switch format {
       case .json:
+        let value = try window.map { try JSONValueEncoder().encode($0) } ?? state.jsonValue()
         print(
           jsonString([
             "stream": stream, "sequence": sequence, "version": state.version,
@@ -68,7 +67,7 @@ struct StateCommand: ParsableCommand {
           ]))
       case .text:
         print("\(stream) at version \(state.version), sequence \(sequence)\(time.map { ", \($0)" } ?? "")")
-        print(StateRenderer.render(state, view: view, window: value))
+        print(StateRenderer.render(state, window: window))
       }
     }
   }
@@ -78,7 +77,7 @@ struct StateCommand: ParsableCommand {
     switch format {
     case .json:
       var objects: [String: Any] = [:]
-      for stream in states.streamIDs { objects[stream] = foundationObject(try states[stream]!.jsonValue()) }
+      for (stream, state) in states.all { objects[stream] = foundationObject(try state.jsonValue()) }
       print(
         jsonString([
           "sequence": states.sequence, "time": time.map { $0.description as Any } ?? NSNull(),
@@ -89,7 +88,7 @@ struct StateCommand: ParsableCommand {
       print(
         table(
           ["stream", "version", "summary"],
-          states.streamIDs.map { [$0, String(states[$0]!.version), StateRenderer.summary(states[$0]!)] }))
+          states.all.map { [$0.stream, String($0.state.version), StateRenderer.summary($0.state)] }))
     }
   }
 }

@@ -8,6 +8,14 @@ import StateLog
 /// seconds and offsets accepted) or a time relative to now (`-2h`, `-30m`,
 /// `-45s`, `-1d`).
 enum PointParser {
+  /// A point that must be a time (`--since`, `--before`): ISO 8601 or relative.
+  static func time(_ text: String) throws -> Timestamp {
+    guard case .timestamp(let time) = try parse(text) else {
+      throw CommandFailure("\(text) is not a time: give an ISO 8601 time or a relative one like -2h")
+    }
+    return time
+  }
+
   static func parse(_ text: String, now: Date = Date()) throws -> StatePoint {
     if let number = UInt64(text) { return .sequence(number) }
     if text.hasPrefix("seq:"), let number = UInt64(text.dropFirst(4)) { return .sequence(number) }

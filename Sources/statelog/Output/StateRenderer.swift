@@ -4,10 +4,10 @@ import StateLog
 
 /// Renders agent states as readable text for `statelog state`.
 enum StateRenderer {
-  static func render(_ state: AnyAgentState, view: StateCommand.View, window: JSONValue) -> String {
+  /// The state in full, or only the context window of a conversation if `window` is given.
+  static func render(_ state: AnyAgentState, window: ConversationState.ContextWindow?) -> String {
     switch state {
-    case .conversation(let conversation):
-      view == .context ? context(conversation, window: window) : render(conversation)
+    case .conversation(let conversation): window.map(context) ?? render(conversation)
     case .task(let task): render(task)
     case .profile(let profile): render(profile)
     }
@@ -57,12 +57,11 @@ enum StateRenderer {
     return lines.joined(separator: "\n")
   }
 
-  static func context(_ state: ConversationState, window: JSONValue) -> String {
-    let first = Int(window["firstMessage"]?.intValue ?? 0)
+  static func context(_ window: ConversationState.ContextWindow) -> String {
     var lines: [String] = []
-    if let summary = window["summary"]?.stringValue { lines.append("summary: \(quoted(summary))") }
-    lines.append("messages from #\(first):")
-    lines += messageRows(Array(state.messages[min(first, state.messages.count)...]), first: first)
+    if let summary = window.summary { lines.append("summary: \(quoted(summary))") }
+    lines.append("messages from #\(window.firstMessage):")
+    lines += messageRows(window.messages, first: window.firstMessage)
     return lines.joined(separator: "\n")
   }
 
@@ -135,10 +134,7 @@ enum StateRenderer {
 
   private static func quoted(_ text: String) -> String { "\"\(oneLine(text))\"" }
 
-  private static func oneLine(_ text: String) -> String {
-    let flat = text.replacingOccurrences(of: "\n", with: " ")
-    return flat.count > 90 ? String(flat.prefix(89)) + "…" : flat
-  }
+  private static func oneLine(_ text: String) -> String { oneLineSummary(text, width: 90) }
 }
 
 extension JSONValue {
