@@ -200,7 +200,6 @@ public enum AgentStateWorkloads {
     /// `events.events(inStream:)`: every event with its payload decoded.
     public var decodedHistory: [UInt64] = []
     public var historyEntries = 0
-    public var messages = 0
   }
 
   /// Words of the data set, `bytes` long at least (and a few bytes more).
@@ -249,7 +248,6 @@ public enum AgentStateWorkloads {
       }
       try store.close()
     }
-    result.messages = 2 * turns
     let stream = "conversation/\(id)"
     options.durability = .buffered
     // The current state, each from a fresh store (not timed: the open).

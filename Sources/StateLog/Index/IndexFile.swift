@@ -79,15 +79,9 @@ enum IndexFile {
   static func decode(_ bytes: [UInt8], segmentBase: UInt64, includeIDs: Bool)
     -> Result<SegmentIndex, DecodingFailure>
   {
-    guard bytes.count >= headerSize + 8 else { return .failure(.truncated) }
-    let stored = bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: bytes.count - 8, as: UInt64.self) }
-    guard UInt64(littleEndian: stored) == Checksum.xxh3(bytes, from: 0, to: bytes.count - 8) else {
-      return .failure(.invalid("index checksum mismatch"))
-    }
-    return bytes.withUnsafeBytes { raw in
-      do throws(DecodingFailure) {
-        var reader = ByteReader(UnsafeRawBufferPointer(rebasing: raw[0..<(raw.count - 8)]))
-        guard Array(try reader.readSlice(count: 8)) == magic else { throw .invalid("bad index magic") }
+    Result { () throws(DecodingFailure) in
+      try Checksum.readVerified(bytes, minimumCount: headerSize + 8, magic: magic, what: "index") {
+        (reader) throws(DecodingFailure) in
         guard try reader.read(littleEndian: UInt16.self) == formatVersion else {
           throw .invalid("unknown index format version")
         }
@@ -159,9 +153,7 @@ enum IndexFile {
           index.ids.reserveCapacity(recordCount)
           for _ in 0..<recordCount { index.ids.append(try EventID(decoding: &reader)) }
         }
-        return .success(index)
-      } catch {
-        return .failure(error)
+        return index
       }
     }
   }

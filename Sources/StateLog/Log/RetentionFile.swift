@@ -55,39 +55,28 @@ struct RetentionFile: Hashable, Sendable {
   }
 
   init(decoding bytes: [UInt8]) throws(DecodingFailure) {
-    guard bytes.count >= 48 else { throw .truncated }
-    let stored = bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: bytes.count - 8, as: UInt64.self) }
-    guard UInt64(littleEndian: stored) == Checksum.xxh3(bytes, from: 0, to: bytes.count - 8) else {
-      throw .invalid("retention file checksum mismatch")
-    }
-    let decoded: Result<RetentionFile, DecodingFailure> = bytes.withUnsafeBytes { raw in
-      Result { () throws(DecodingFailure) in
-        var reader = ByteReader(UnsafeRawBufferPointer(rebasing: raw[0..<(raw.count - 8)]))
-        guard Array(try reader.readSlice(count: 8)) == Self.magic else {
-          throw .invalid("bad retention magic")
-        }
-        guard try reader.read(littleEndian: UInt16.self) == 1 else {
-          throw .invalid("unknown retention version")
-        }
-        try reader.skip(6)
-        let horizon = try reader.read(littleEndian: UInt64.self)
-        let count = Int(try reader.read(littleEndian: UInt32.self))
-        try reader.skip(4)
-        let removedMaximum = try reader.read(littleEndian: Int64.self)
-        guard horizon >= 1, horizon < BatchHeader.sequenceLimit, count <= reader.remaining / 2 else {
-          throw .invalid("retention values out of range")
-        }
-        var retired: [ExactName: UInt64] = [:]
-        for _ in 0..<count {
-          let stream = try reader.readString()
-          let version = try reader.readVarint()
-          guard version < BatchHeader.sequenceLimit else { throw .invalid("retired version out of range") }
-          retired[ExactName(stream)] = version
-        }
-        guard reader.isAtEnd else { throw .invalid("retention file has trailing bytes") }
-        return RetentionFile(horizon: horizon, removedMaximumTimestamp: removedMaximum, retired: retired)
+    self = try Checksum.readVerified(bytes, minimumCount: 48, magic: Self.magic, what: "retention file") {
+      (reader) throws(DecodingFailure) in
+      guard try reader.read(littleEndian: UInt16.self) == 1 else {
+        throw .invalid("unknown retention version")
       }
+      try reader.skip(6)
+      let horizon = try reader.read(littleEndian: UInt64.self)
+      let count = Int(try reader.read(littleEndian: UInt32.self))
+      try reader.skip(4)
+      let removedMaximum = try reader.read(littleEndian: Int64.self)
+      guard horizon >= 1, horizon < BatchHeader.sequenceLimit, count <= reader.remaining / 2 else {
+        throw .invalid("retention values out of range")
+      }
+      var retired: [ExactName: UInt64] = [:]
+      for _ in 0..<count {
+        let stream = try reader.readString()
+        let version = try reader.readVarint()
+        guard version < BatchHeader.sequenceLimit else { throw .invalid("retired version out of range") }
+        retired[ExactName(stream)] = version
+      }
+      guard reader.isAtEnd else { throw .invalid("retention file has trailing bytes") }
+      return RetentionFile(horizon: horizon, removedMaximumTimestamp: removedMaximum, retired: retired)
     }
-    self = try decoded.get()
   }
 }

@@ -72,21 +72,8 @@ extension Snapshot {
   }
 
   init(decoding bytes: [UInt8]) throws(DecodingFailure) {
-    guard bytes.count >= 48 + 1 + 8 else { throw .truncated }
-    let stored = bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: bytes.count - 8, as: UInt64.self) }
-    guard UInt64(littleEndian: stored) == Checksum.xxh3(bytes, from: 0, to: bytes.count - 8) else {
-      throw .invalid("snapshot checksum mismatch")
-    }
-    let decoded: Result<Snapshot, DecodingFailure> = bytes.withUnsafeBytes { raw in
-      Result { () throws(DecodingFailure) in try Self.fields(raw) }
-    }
-    self = try decoded.get()
-  }
-
-  private static func fields(_ raw: UnsafeRawBufferPointer) throws(DecodingFailure) -> Snapshot {
-    do {
-      var reader = ByteReader(UnsafeRawBufferPointer(rebasing: raw[0..<(raw.count - 8)]))
-      guard Array(try reader.readSlice(count: 8)) == Self.magic else { throw .invalid("bad snapshot magic") }
+    self = try Checksum.readVerified(bytes, minimumCount: 48 + 1 + 8, magic: Self.magic, what: "snapshot") {
+      (reader) throws(DecodingFailure) in
       guard try reader.read(littleEndian: UInt16.self) == Self.formatVersion else {
         throw .invalid("unknown snapshot format version")
       }

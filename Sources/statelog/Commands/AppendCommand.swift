@@ -36,8 +36,8 @@ struct AppendCommand: ParsableCommand {
       var batcher = EventBatcher(capacity: batchSize)
       var reader = LineReader(descriptor: 0)
       var number = 0
-      func flush() throws {
-        for appended in try batcher.flush(to: log) {
+      func report(_ batch: [(line: Int, event: NewEvent, position: EventPosition)]) {
+        for appended in batch {
           switch format {
           case .json:
             print(positionLine(line: appended.line, event: appended.event, position: appended.position))
@@ -54,7 +54,7 @@ struct AppendCommand: ParsableCommand {
         if !batcher.isEmpty && !reader.hasBufferedLine
           && !reader.waitForInput(milliseconds: pauseMilliseconds)
         {
-          try flush()
+          report(try batcher.flush(to: log))
         }
         guard let text = try reader.nextLine() else { break }
         number += 1
@@ -66,11 +66,9 @@ struct AppendCommand: ParsableCommand {
           batcher.discard()
           throw error
         }
-        if batcher.needsNewBatch(for: line) { try flush() }
-        batcher.add(line, number: number)
-        if batcher.isFull { try flush() }
+        report(try batcher.add(line, number: number, flushingTo: log))
       }
-      try flush()
+      report(try batcher.flush(to: log))
     }
   }
 }

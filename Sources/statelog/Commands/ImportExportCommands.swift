@@ -28,7 +28,7 @@ struct ImportCommand: ParsableCommand {
       defer { close(descriptor) }
       let log = try Log.open(at: log)
       defer { try? log.close() }
-      var batcher = EventBatcher(capacity: max(1, batchSize))
+      var batcher = EventBatcher(capacity: batchSize)
       var reader = LineReader(descriptor: descriptor)
       var number = 0
       var imported = 0
@@ -36,9 +36,7 @@ struct ImportCommand: ParsableCommand {
         number += 1
         if text.allSatisfy(\.isWhitespace) { continue }
         let line = try InterchangeLine.parse(text, line: number)
-        if batcher.needsNewBatch(for: line) { imported += try batcher.flush(to: log).count }
-        batcher.add(line, number: number)
-        if batcher.isFull { imported += try batcher.flush(to: log).count }
+        imported += try batcher.add(line, number: number, flushingTo: log).count
       }
       imported += try batcher.flush(to: log).count
       try log.close()

@@ -26,9 +26,22 @@ struct EventBatcher {
     line.expectedVersion != nil && entries.contains { $0.event.stream == line.stream }
   }
 
-  mutating func add(_ line: InterchangeLine, number: Int) {
+  private mutating func add(_ line: InterchangeLine, number: Int) {
     if let expected = line.expectedVersion { expectations[line.stream] = expected }
     entries.append(Entry(line: number, event: line.newEvent(codec: codec, registry: registry)))
+  }
+
+  /// Adds `line` to the batch, appending the batch before if `line` must start
+  /// a new one, and after if that fills it.
+  ///
+  /// - Returns: What was appended, as ``flush(to:)`` returns it.
+  mutating func add(_ line: InterchangeLine, number: Int, flushingTo log: Log) throws -> [(
+    line: Int, event: NewEvent, position: EventPosition
+  )] {
+    var appended = needsNewBatch(for: line) ? try flush(to: log) : []
+    add(line, number: number)
+    if isFull { appended += try flush(to: log) }
+    return appended
   }
 
   /// Appends the batch as one atomic append and empties it.
