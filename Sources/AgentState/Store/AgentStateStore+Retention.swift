@@ -18,16 +18,12 @@ extension AgentStateStore {
     guard horizon > log.retentionHorizon else { return [] }
     waitForSnapshots()
     for stream in log.streamIDs() {
-      guard let (kind, id) = try? AnyAgentState.parse(stream),
+      guard let (type, id) = try? AnyAgentState.stateType(of: stream),
         let first = log.firstStoredVersion(of: stream),
         let firstSequence = log.sequence(ofVersion: first, inStream: stream),
         firstSequence < horizon
       else { continue }
-      switch kind {
-      case ConversationState.kind: try snapshotBefore(horizon, ConversationState.self, id: id)
-      case TaskState.kind: try snapshotBefore(horizon, TaskState.self, id: id)
-      default: try snapshotBefore(horizon, ProfileState.self, id: id)
-      }
+      try snapshotBefore(horizon, type, id: id)
     }
     // Only what was snapshotted goes, even if a segment rolled meanwhile.
     let removed = try log.removeSegments(before: horizon)

@@ -130,6 +130,17 @@ public final class AgentStateStore: Sendable {
     return sequence
   }
 
+  /// Takes a snapshot of the current state of the stream named `stream`.
+  ///
+  /// - Returns: The snapshot's sequence, or `nil` if the stream has no events.
+  /// - Throws: As ``AnyAgentState/parse(_:)`` for a stream that is not an
+  ///   agent stream, or as ``takeSnapshot(of:id:)``.
+  @discardableResult
+  public func takeSnapshot(ofStream stream: String) throws -> UInt64? {
+    let (type, id) = try AnyAgentState.stateType(of: stream)
+    return try takeSnapshot(of: type, id: id)
+  }
+
   func writeSnapshot<State: AgentStream>(_ state: State, sequence: UInt64, prune: Bool = true) throws {
     let payload = BinaryPayloadCodec().encode(try JSONValueEncoder().encode(state))
     try snapshots.write(

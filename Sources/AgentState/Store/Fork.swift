@@ -57,15 +57,8 @@ extension AgentStateStore {
   ///   if the new stream already has events, or as ``state(ofStream:at:)``.
   @discardableResult
   public func fork(_ stream: String, at point: StatePoint, into newID: String) throws -> AnyAgentState {
-    let (kind, id) = try AnyAgentState.parse(stream)
-    switch kind {
-    case ConversationState.kind:
-      return .conversation(try fork(ConversationState.self, id: id, at: point, into: newID))
-    case TaskState.kind:
-      return .task(try fork(TaskState.self, id: id, at: point, into: newID))
-    default:
-      return .profile(try fork(ProfileState.self, id: id, at: point, into: newID))
-    }
+    let (type, id) = try AnyAgentState.stateType(of: stream)
+    return AnyAgentState(try fork(type, id: id, at: point, into: newID))
   }
 
   private func fork<State: AgentStream>(

@@ -39,14 +39,7 @@ struct SnapshotCommand: ParsableCommand {
         defer { try? store.close() }
         var taken = 0
         for stream in try SnapshotCommand.streams(stream, in: store.log) {
-          let (kind, id) = try AnyAgentState.parse(stream)
-          let sequence: UInt64? =
-            switch kind {
-            case ConversationState.kind: try store.takeSnapshot(of: ConversationState.self, id: id)
-            case TaskState.kind: try store.takeSnapshot(of: TaskState.self, id: id)
-            default: try store.takeSnapshot(of: ProfileState.self, id: id)
-            }
-          if let sequence {
+          if let sequence = try store.takeSnapshot(ofStream: stream) {
             switch format {
             case .json: print(jsonString(["stream": stream, "sequence": sequence]))
             case .text: print("\(stream): snapshot at sequence \(sequence)")
