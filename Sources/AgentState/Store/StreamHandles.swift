@@ -1,21 +1,38 @@
 public import StateLog
 
-/// One conversation of an ``AgentStateStore``, with intent-named appends.
-public struct ConversationHandle: Sendable {
+/// One stream of an ``AgentStateStore``: its state now and at a point, and
+/// appends of its events. Each kind adds intent-named appends
+/// (``ConversationHandle``, ``TaskHandle``, ``ProfileHandle``).
+public struct StreamHandle<State: AgentStream>: Sendable {
   public let store: AgentStateStore
   public let id: String
 
-  public func state() throws -> ConversationState { try store.state(ConversationState.self, id: id) }
+  public func state() throws -> State { try store.state(State.self, id: id) }
 
-  public func state(at point: StatePoint) throws -> StateAtPoint<ConversationState> {
-    try store.state(ConversationState.self, id: id, at: point)
+  public func state(at point: StatePoint) throws -> StateAtPoint<State> {
+    try store.state(State.self, id: id, at: point)
   }
 
   @discardableResult
-  public func append(_ events: ConversationEvent...) throws -> ConversationState {
-    try store.append(events, to: ConversationState.self, id: id)
+  public func append(_ events: State.Event...) throws -> State {
+    try store.append(events, to: State.self, id: id)
   }
 
+  /// Applies `decide`'s events with retry on conflict (``AgentStateStore/update(_:id:maximumAttempts:_:)``).
+  @discardableResult
+  public func update(maximumAttempts: Int = 8, _ decide: (State) throws -> [State.Event]) throws -> State {
+    try store.update(State.self, id: id, maximumAttempts: maximumAttempts, decide)
+  }
+}
+
+/// One conversation of an ``AgentStateStore``, with intent-named appends.
+public typealias ConversationHandle = StreamHandle<ConversationState>
+/// One task of an ``AgentStateStore``, with intent-named appends.
+public typealias TaskHandle = StreamHandle<TaskState>
+/// One user profile of an ``AgentStateStore``, with intent-named appends.
+public typealias ProfileHandle = StreamHandle<ProfileState>
+
+extension StreamHandle where State == ConversationState {
   @discardableResult
   public func start(agent: String, user: String? = nil, title: String? = nil, model: String? = nil) throws
     -> ConversationState
@@ -54,30 +71,7 @@ public struct ConversationHandle: Sendable {
   }
 }
 
-/// One task of an ``AgentStateStore``, with intent-named appends.
-public struct TaskHandle: Sendable {
-  public let store: AgentStateStore
-  public let id: String
-
-  public func state() throws -> TaskState { try store.state(TaskState.self, id: id) }
-
-  public func state(at point: StatePoint) throws -> StateAtPoint<TaskState> {
-    try store.state(TaskState.self, id: id, at: point)
-  }
-
-  @discardableResult
-  public func append(_ events: TaskEvent...) throws -> TaskState {
-    try store.append(events, to: TaskState.self, id: id)
-  }
-
-  /// Applies `decide`'s events with retry on conflict (``AgentStateStore/update(_:id:maximumAttempts:_:)``).
-  @discardableResult
-  public func update(maximumAttempts: Int = 8, _ decide: (TaskState) throws -> [TaskEvent]) throws
-    -> TaskState
-  {
-    try store.update(TaskState.self, id: id, maximumAttempts: maximumAttempts, decide)
-  }
-
+extension StreamHandle where State == TaskState {
   @discardableResult
   public func create(goal: String, owner: String? = nil, subtasks: [(id: String, description: String)] = [])
     throws -> TaskState
@@ -128,22 +122,7 @@ public struct TaskHandle: Sendable {
   }
 }
 
-/// One user profile of an ``AgentStateStore``, with intent-named appends.
-public struct ProfileHandle: Sendable {
-  public let store: AgentStateStore
-  public let id: String
-
-  public func state() throws -> ProfileState { try store.state(ProfileState.self, id: id) }
-
-  public func state(at point: StatePoint) throws -> StateAtPoint<ProfileState> {
-    try store.state(ProfileState.self, id: id, at: point)
-  }
-
-  @discardableResult
-  public func append(_ events: ProfileEvent...) throws -> ProfileState {
-    try store.append(events, to: ProfileState.self, id: id)
-  }
-
+extension StreamHandle where State == ProfileState {
   @discardableResult
   public func setPreference(_ key: String, to value: JSONValue) throws -> ProfileState {
     try append(.preferenceSet(.init(key: key, value: value)))
