@@ -107,28 +107,32 @@ public enum AgentStateWorkloads {
     let store = try AgentStateStore.open(
       at: directory, options: options, cacheCapacity: 0, snapshotInterval: 0)
     defer { try? store.close() }
-    var digest = 0
-    var timings: [UInt64] = []
-    timings.reserveCapacity(points.count)
     switch kind {
     case .profile:
       let profile = store.profile(w5StreamID)
-      for point in points.prefix(warmup) { _ = try profile.state(at: .version(point)) }
-      for point in points {
-        let start = monotonicNanoseconds()
-        let state = try profile.state(at: .version(point))
-        timings.append(monotonicNanoseconds() - start)
-        digest &+= profileDigest(state.state)
-      }
+      return try timePoints(points, warmup: warmup) { profileDigest(try profile.state(at: .version($0)).state) }
     case .task:
       let task = store.task(w5StreamID)
-      for point in points.prefix(warmup) { _ = try task.state(at: .version(point)) }
-      for point in points {
-        let start = monotonicNanoseconds()
-        let state = try task.state(at: .version(point))
-        timings.append(monotonicNanoseconds() - start)
-        digest &+= taskDigest(state.state)
-      }
+      return try timePoints(points, warmup: warmup) { taskDigest(try task.state(at: .version($0)).state) }
+    }
+  }
+
+  /// Calls `read` for the first `warmup` points unmeasured, then times it for
+  /// each point.
+  ///
+  /// - Returns: The timings and the sum of what `read` returned.
+  static func timePoints(_ points: [UInt64], warmup: Int, _ read: (UInt64) throws -> Int) throws -> (
+    nanoseconds: [UInt64], digest: Int
+  ) {
+    for point in points.prefix(warmup) { _ = try read(point) }
+    var digest = 0
+    var timings: [UInt64] = []
+    timings.reserveCapacity(points.count)
+    for point in points {
+      let start = monotonicNanoseconds()
+      let result = try read(point)
+      timings.append(monotonicNanoseconds() - start)
+      digest &+= result
     }
     return (timings, digest)
   }
@@ -165,17 +169,7 @@ public enum AgentStateWorkloads {
     let sqlite = try SQLiteEventStore(directory: directory, durable: false)
     defer { try? sqlite.close() }
     let stream = kind.streamPrefix + w5StreamID
-    for point in points.prefix(warmup) { _ = try sqlite.foldStream(stream, throughVersion: point, kind: kind) }
-    var digest = 0
-    var timings: [UInt64] = []
-    timings.reserveCapacity(points.count)
-    for point in points {
-      let start = monotonicNanoseconds()
-      let result = try sqlite.foldStream(stream, throughVersion: point, kind: kind)
-      timings.append(monotonicNanoseconds() - start)
-      digest &+= result
-    }
-    return (timings, digest)
+    return try timePoints(points, warmup: warmup) { try sqlite.foldStream(stream, throughVersion: $0, kind: kind) }
   }
 
   /// `count` versions in 1...last, uniformly at random from a fixed seed.

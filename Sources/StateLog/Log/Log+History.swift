@@ -42,16 +42,18 @@ extension Log {
   ///
   /// - Complexity: Reads every segment (batch headers only are decoded).
   public func compressionStatistics() throws -> (uncompressed: UInt64, stored: UInt64) {
+    // Not the segments themselves: a copy would make the next append copy the
+    // active segment's index.
     let segments = try state.withLock { (state) throws(StateLogError) in
       if state.isClosed { throw StateLogError(.closed, "log is closed") }
-      return state.segments
+      return state.segments.map { (file: $0.file, name: $0.name, dataEnd: $0.index.dataEnd) }
     }
     var uncompressed: UInt64 = 0
     var stored: UInt64 = 0
     for segment in segments {
       var reader = BatchReader(io: io, file: segment.file.handle, name: segment.name)
       var offset = UInt64(SegmentHeader.size)
-      while case .batch(let header) = try reader.step(at: offset, limit: segment.index.dataEnd) {
+      while case .batch(let header) = try reader.step(at: offset, limit: segment.dataEnd) {
         uncompressed += UInt64(header.bodyLength)
         stored += UInt64(header.length) - UInt64(BatchHeader.size)
         offset += UInt64(header.length)

@@ -28,22 +28,26 @@ extension Log {
   ///   cannot be read.
   /// - Complexity: O(segments), plus reading two events.
   public func information() throws -> LogInformation {
-    let (segments, visibleNext) = try state.withLock { (state) throws(StateLogError) in
+    // Only what is needed leaves the lock: a copy of the segments would make
+    // the next append copy the active segment's index.
+    let (files, first, visibleNext, maximumTimestamp) = try state.withLock { (state) throws(StateLogError) in
       if state.isClosed { throw StateLogError(.closed, "log is closed") }
-      return (state.segments, state.visibleNextSequence)
+      return (
+        state.segments.map(\.file), state.segments.first?.baseSequence ?? state.visibleNextSequence,
+        state.visibleNextSequence, state.segments.last?.maximumTimestampThrough ?? .min
+      )
     }
-    let first = segments.first?.baseSequence ?? visibleNext
     let last = visibleNext - 1
     var bytes: UInt64 = 0
-    for segment in segments { bytes += try io.size(of: segment.file.handle) }
+    for file in files { bytes += try io.size(of: file.handle) }
     let hasEvents = last >= first
     return LogInformation(
       eventCount: hasEvents ? last - first + 1 : 0, firstSequence: first, lastSequence: last,
       firstTimestamp: hasEvents ? try event(at: first).timestamp : nil,
       lastTimestamp: hasEvents ? try event(at: last).timestamp : nil,
-      maximumTimestamp: hasEvents
-        ? Timestamp(nanosecondsSinceEpoch: segments.map(\.maximumTimestampThrough).max() ?? .min) : nil,
-      segmentCount: segments.count, bytesOnDisk: bytes, formatVersion: Int(SegmentHeader.currentFormatVersion)
+      // A running maximum: the last segment's covers every earlier one.
+      maximumTimestamp: hasEvents ? Timestamp(nanosecondsSinceEpoch: maximumTimestamp) : nil,
+      segmentCount: files.count, bytesOnDisk: bytes, formatVersion: Int(SegmentHeader.currentFormatVersion)
     )
   }
 }
