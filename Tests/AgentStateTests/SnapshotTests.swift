@@ -86,6 +86,42 @@ struct SnapshotTests {
     #expect(!Files.list(folder).contains { $0.hasSuffix(".tmp") })
   }
 
+  @Test("the remembered list of snapshots follows writes, pruning, removal by hand and other processes")
+  func snapshotCatalog() throws {
+    let directory = TemporaryDirectory("catalog")
+    let store = try Self.store(at: directory.path, interval: 0)
+    let task = store.task("t")
+    try task.create(goal: "g", subtasks: (0..<4).map { ("s\($0)", "step") })
+    var expected: [UInt64: TaskState] = [:]
+    for index in 0..<4 {
+      try task.startSubtask("s\(index)")
+      try store.takeSnapshot(of: TaskState.self, id: "t")
+      expected[try task.state().version] = try task.state()
+    }
+    let snapshots = store.snapshots
+    var sequences = try snapshots.sequences(of: "task/t")
+    #expect(sequences.count == 4)
+    // A reader beside the writer lists the folder each time, so it sees
+    // snapshots taken after its first look.
+    let reader = try Log.openReadOnly(at: directory.path)
+    #expect(try SnapshotStore(log: reader).sequences(of: "task/t") == sequences)
+    try task.completeSubtask("s0")
+    try store.takeSnapshot(of: TaskState.self, id: "t")
+    #expect(try snapshots.sequences(of: "task/t").count == 5)
+    #expect(try SnapshotStore(log: reader).sequences(of: "task/t").count == 5)
+    try snapshots.prune("task/t", keep: 3)
+    sequences = try snapshots.sequences(of: "task/t")
+    #expect(sequences.count == 3)
+    #expect(sequences == Files.list(snapshots.streamDirectory("task/t")).compactMap(SnapshotStore.sequence(ofFile:)).sorted())
+    // Removed by hand: the read falls back to an older snapshot and the list
+    // is taken again.
+    Files.remove(snapshots.streamDirectory("task/t") + "/" + SnapshotStore.fileName(sequences[1]))
+    let fresh = AgentStateStore(log: store.log, snapshotInterval: 0)
+    for (version, state) in expected { #expect(try fresh.task("t").state(at: .version(version)).state == state) }
+    #expect(try snapshots.sequences(of: "task/t") == [sequences[0], sequences[2]])
+    try reader.close()
+  }
+
   @Test("a read from a snapshot touches no event before it")
   func snapshotIsUsed() throws {
     let directory = TemporaryDirectory("used")

@@ -39,6 +39,8 @@ public final class Log: Sendable {
   let periodicSync: Mutex<PeriodicSync?>
   /// Wakes subscriptions when appends become visible.
   let appendSignal = AppendSignal()
+  /// Shared by every ``SnapshotStore`` of this log.
+  let snapshotCatalog = SnapshotCatalog()
 
   var io: any FileIO { options.fileIO }
 

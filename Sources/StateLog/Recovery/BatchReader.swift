@@ -1,5 +1,9 @@
 /// Reads one segment's batches in file order through a reusable buffer, so a
 /// sequential scan costs one `pread` per megabyte rather than one per batch.
+///
+/// The first read is small and each next one twice as large, up to
+/// ``chunkSize``: a point read (one stream's few events, a snapshot's tail)
+/// copies kilobytes, not a megabyte, while a long scan soon reads whole chunks.
 struct BatchReader {
   enum Step {
     /// A batch whose header is sound and whose bytes are buffered; its checksum
@@ -14,6 +18,7 @@ struct BatchReader {
   }
 
   static let chunkSize = 1 << 20
+  static let firstChunkSize = 16 << 10
 
   let io: any FileIO
   let file: FileHandle
@@ -22,6 +27,7 @@ struct BatchReader {
   private var buffer: [UInt8] = []
   private var bufferStart: UInt64 = 0
   private var bufferCount = 0
+  private var nextChunkSize = Self.firstChunkSize
 
   init(io: any FileIO, file: FileHandle, name: String) {
     self.io = io
@@ -62,8 +68,12 @@ struct BatchReader {
 
   private mutating func fill(_ offset: UInt64, count: Int, limit: UInt64) throws(StateLogError) {
     if offset >= bufferStart && offset + UInt64(count) <= bufferStart + UInt64(bufferCount) { return }
-    let wanted = Int(min(UInt64(max(count, Self.chunkSize)), limit - offset))
-    if buffer.count < wanted { buffer = [UInt8](repeating: 0, count: wanted) }
+    let wanted = Int(min(UInt64(max(count, nextChunkSize)), limit - offset))
+    nextChunkSize = min(nextChunkSize * 2, Self.chunkSize)
+    if buffer.count < wanted {
+      // Every byte is read into before it is looked at: no need to zero them.
+      buffer = [UInt8](unsafeUninitializedCapacity: wanted) { $1 = wanted }
+    }
     var filled = 0
     let io = self.io
     let file = self.file

@@ -36,11 +36,12 @@ public struct PayloadObject {
   let path: String
   /// Where the keys and values of the first ``indexCapacity`` members are,
   /// found in the one pass that checks the object, so that a lookup compares
-  /// a few keys and skips nothing. Event payloads have a handful of members;
-  /// larger objects fall back to a scan per lookup.
-  private var index = InlineArray<8, Member>(repeating: Member(key: 0, value: 0))
+  /// a few keys and skips nothing. Event payloads have a handful of members,
+  /// and the agent states' snapshots a dozen; larger objects fall back to a
+  /// scan per lookup.
+  private var index = InlineArray<16, Member>(repeating: Member(key: 0, value: 0))
   private let isIndexed: Bool
-  static var indexCapacity: Int { 8 }
+  static var indexCapacity: Int { 16 }
 
   /// A member's key starts at `key` and runs up to its value at `value`.
   struct Member {

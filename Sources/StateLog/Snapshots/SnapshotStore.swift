@@ -56,6 +56,7 @@ public struct SnapshotStore: Sendable {
     try io.createDirectory(folder)
     try io.writeFileAtomically(
       folder + "/" + Self.fileName(snapshot.sequence), snapshot.encoded(), durable: true)
+    log.snapshotCatalog.insert(snapshot.sequence, of: snapshot.stream)
     // The new name, and the folders holding it if they are new, must survive a
     // power loss: retention relies on the snapshots it takes.
     try io.synchronizeDirectory(folder)
@@ -69,7 +70,15 @@ public struct SnapshotStore: Sendable {
   }
 
   /// The sequences of a stream's stored snapshots, oldest first.
+  ///
+  /// - Complexity: O(1) after the first call on a writable log (see
+  ///   ``SnapshotCatalog``); a directory listing otherwise.
   public func sequences(of stream: String) throws -> [UInt64] {
+    guard !log.isReadOnly else { return try listSequences(of: stream) }
+    return try log.snapshotCatalog.sequences(of: stream) { try listSequences(of: stream) }
+  }
+
+  private func listSequences(of stream: String) throws -> [UInt64] {
     guard let names = try io.contentsOfDirectory(streamDirectory(stream)) else { return [] }
     return names.compactMap(Self.sequence(ofFile:)).sorted()
   }
@@ -84,7 +93,8 @@ public struct SnapshotStore: Sendable {
     of stream: String, atOrBefore sequence: UInt64 = .max, version: UInt64 = .max, stateVersion: UInt32
   ) -> Snapshot? {
     guard let candidates = try? sequences(of: stream) else { return nil }
-    for candidate in candidates.reversed() where candidate <= sequence {
+    let end = candidates.partitioningIndex { $0 > sequence }
+    for candidate in candidates[..<end].reversed() {
       let path = streamDirectory(stream) + "/" + Self.fileName(candidate)
       do {
         let snapshot = try read(path)
@@ -103,6 +113,8 @@ public struct SnapshotStore: Sendable {
         }
         return snapshot
       } catch {
+        // It may have been removed behind the catalog's back: list it again next time.
+        log.snapshotCatalog.forget(stream)
         logger.info(
           "skipped an unusable snapshot",
           metadata: ["statelog.file": "\(path)", "statelog.error": "\(error)"])
@@ -192,6 +204,7 @@ public struct SnapshotStore: Sendable {
       // Another pruning may have removed it already.
       guard io.fileExists(path) else { continue }
       try io.remove(path)
+      log.snapshotCatalog.remove(sequence, of: stream)
     }
   }
 

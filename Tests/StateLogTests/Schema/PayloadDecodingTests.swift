@@ -142,7 +142,7 @@ struct PayloadDecodingTests {
     }
   }
 
-  @Test("objects of any size find the last of repeated keys", arguments: [3, 8, 9, 40])
+  @Test("objects of any size find the last of repeated keys", arguments: [3, 8, 9, 16, 17, 40])
   func largeObjects(members: Int) throws {
     // Hand-made bytes: an object whose key "k0" is repeated at the end.
     var writer = ByteWriter(capacity: 64)
