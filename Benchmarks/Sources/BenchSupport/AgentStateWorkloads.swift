@@ -37,8 +37,9 @@ public enum AgentStateWorkloads {
   public enum Kind: String, Sendable, CaseIterable {
     /// `setPreference` over 8 keys, cycling: the state stays small however long the stream.
     case profile
-    /// `task.created`, then add/start/complete cycles of subtasks (one append of
-    /// three events per cycle): the state grows by one subtask per cycle.
+    /// `task.created` with 8 subtasks, then cycles of one subtask started and
+    /// checkpointed twice (one append of three events per cycle): a
+    /// long-running task that keeps working, whose state stays the same size.
     case task
 
     public var streamPrefix: String { self == .profile ? "profile/" : "task/" }
@@ -55,14 +56,28 @@ public enum AgentStateWorkloads {
   /// or below) into a new store in `directory`, with buffered appends, waits
   /// for the background snapshots and closes it.
   ///
+  /// - Parameter surrounding: How many events of other streams (profiles
+  ///   `other-0` to `other-99`, one batch) follow each append to the stream,
+  ///   so that it is read out of a log that many times larger.
   /// - Returns: The stream's last version.
   public static func writeW5Stream(
-    _ kind: Kind, events: Int, directory: String, snapshotInterval: Int, snapshotsKept: Int
+    _ kind: Kind, events: Int, directory: String, snapshotInterval: Int, snapshotsKept: Int, surrounding: Int = 0
   ) throws -> UInt64 {
     let options = StateLogWorkloads.options(durability: .buffered)
     let store = try AgentStateStore.open(
       at: directory, options: options, cacheCapacity: 16, snapshotInterval: snapshotInterval,
       snapshotsKept: snapshotsKept)
+    var others = 0
+    func surround() throws {
+      guard surrounding > 0 else { return }
+      let batch = try (0..<surrounding).map { _ in
+        others += 1
+        return try store.events.newEvent(
+          ProfileEvent.PreferenceSet(key: preferenceKeys[others % preferenceKeys.count], value: .int(Int64(others))),
+          stream: "profile/other-\(others % 100)")
+      }
+      try store.log.append(batch)
+    }
     var last: UInt64 = 0
     switch kind {
     case .profile:
@@ -71,18 +86,21 @@ public enum AgentStateWorkloads {
         let key = preferenceKeys[index % preferenceKeys.count]
         let value: JSONValue = index % 2 == 0 ? .int(Int64(index)) : .string("value-\(index)")
         last = try profile.setPreference(key, to: value).version
+        try surround()
       }
     case .task:
       let task = store.task(w5StreamID)
-      last = try task.create(goal: "benchmark task", owner: "bench").version
+      let subtasks = (0..<8).map { (id: "s\($0)", description: "step \($0) of the plan") }
+      last = try task.create(goal: "benchmark task", owner: "bench", subtasks: subtasks).version
       var cycle = 0
       while Int(last) + 3 <= events {
-        let id = "s\(cycle)"
+        let id = "s\(cycle % subtasks.count)"
         last = try task.append(
-          .subtaskAdded(.init(id: id, description: "step \(cycle)")),
-          .subtaskStarted(.init(id: id, agent: "worker")),
-          .subtaskCompleted(.init(id: id, result: .int(Int64(cycle))))
+          .subtaskStarted(.init(id: id, agent: "worker-\(cycle % 3)")),
+          .checkpointed(.init(data: ["cycle": .int(Int64(cycle)), "subtask": .string(id)], note: "started")),
+          .checkpointed(.init(data: ["cycle": .int(Int64(cycle)), "progress": .double(0.5)], note: "halfway"))
         ).version
+        try surround()
         cycle += 1
       }
     }
@@ -93,7 +111,10 @@ public enum AgentStateWorkloads {
 
   /// A small digest of a state, to check that both engines folded the same events.
   static func profileDigest(_ state: ProfileState) -> Int { Int(state.version) }
-  static func taskDigest(_ state: TaskState) -> Int { Int(state.version) &* 31 &+ state.subtasks.count }
+  static func taskDigest(_ state: TaskState) -> Int {
+    let cycle = state.lastCheckpoint?.data["cycle"]?.intValue ?? 0
+    return Int(state.version) &* 31 &+ state.subtasks.count &+ Int(cycle)
+  }
 
   /// Opens a fresh store on `directory` (cache capacity 0, no automatic
   /// snapshots) and times `state(at: .version(v))` for each point.
@@ -170,6 +191,13 @@ public enum AgentStateWorkloads {
     defer { try? sqlite.close() }
     let stream = kind.streamPrefix + w5StreamID
     return try timePoints(points, warmup: warmup) { try sqlite.foldStream(stream, throughVersion: $0, kind: kind) }
+  }
+
+  /// How many events the log in `directory` holds.
+  public static func logLength(_ directory: String) throws -> Int {
+    let log = try Log.openReadOnly(at: directory, options: StateLogWorkloads.options(durability: .buffered))
+    defer { try? log.close() }
+    return Int(log.lastSequence)
   }
 
   /// `count` versions in 1...last, uniformly at random from a fixed seed.
@@ -302,6 +330,7 @@ extension SQLiteEventStore {
     var preferences: [String: Any] = [:]
     var subtasks: [String: String] = [:]
     var order: [String] = []
+    var checkpoint: [String: Any]?
     var last: Int64 = 0
     while true {
       let code = sqlite3_step(statement)
@@ -316,11 +345,20 @@ extension SQLiteEventStore {
       switch type {
       case "profile.preference_set":
         if let key = object["key"] as? String { preferences[key] = object["value"] }
+      case "task.created":
+        for spec in object["subtasks"] as? [[String: Any]] ?? [] {
+          if let id = spec["id"] as? String {
+            subtasks[id] = "pending"
+            order.append(id)
+          }
+        }
       case "task.subtask_added":
         if let id = object["id"] as? String {
           subtasks[id] = "pending"
           order.append(id)
         }
+      case "task.checkpointed":
+        checkpoint = object["data"] as? [String: Any]
       case "task.subtask_started":
         if let id = object["id"] as? String { subtasks[id] = "running" }
       case "task.subtask_completed":
@@ -330,6 +368,7 @@ extension SQLiteEventStore {
       }
     }
     blackHoleInt(preferences.count)
-    return kind == .profile ? Int(last) : Int(last) &* 31 &+ order.count
+    guard kind == .task else { return Int(last) }
+    return Int(last) &* 31 &+ order.count &+ ((checkpoint?["cycle"] as? NSNumber)?.intValue ?? 0)
   }
 }

@@ -2,9 +2,11 @@
 // and return their results for results.json.
 //
 // Environment: STATELOG_BENCH_W5_SIZES (comma-separated stream lengths, default
-// "1000,10000"; add 100000 for the large case), STATELOG_BENCH_W5_POINTS
+// "1000,10000,100000"; add 1000000 for the largest case), STATELOG_BENCH_W5_POINTS
 // (random points read per configuration, default 1000), STATELOG_BENCH_W5_STREAMS
-// (default "profile,task"), STATELOG_BENCH_W8_TURNS
+// (default "profile,task"), STATELOG_BENCH_W5_INTERVAL (snapshot interval,
+// default 32), STATELOG_BENCH_W5_SURROUNDED (length of the stream read out of
+// a log 101 times larger, default 10000, 0 for none), STATELOG_BENCH_W8_TURNS
 // (default 500).
 import BenchSupport
 import Foundation
@@ -49,67 +51,73 @@ func runAgentStateWorkloads() -> (w5: [[String: Any]], w8: [String: Any]) {
 
 @MainActor
 func runW5() throws -> [[String: Any]] {
-  let sizes = (environment["STATELOG_BENCH_W5_SIZES"] ?? "1000,10000").split(separator: ",").compactMap {
-    Int($0.trimmingCharacters(in: .whitespaces))
+  func integers(_ name: String, _ fallback: String) -> [Int] {
+    (environment[name] ?? fallback).split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
   }
+  let sizes = integers("STATELOG_BENCH_W5_SIZES", "1000,10000,100000")
   let pointCount = environment["STATELOG_BENCH_W5_POINTS"].flatMap { Int($0) } ?? 1_000
-  let interval = 100
+  let interval = environment["STATELOG_BENCH_W5_INTERVAL"].flatMap { Int($0) } ?? 32
+  // A stream of this many events read out of a log 101 times larger: 100
+  // events of other streams after each of its appends.
+  let surroundedSize = environment["STATELOG_BENCH_W5_SURROUNDED"].flatMap { Int($0) } ?? 10_000
   let kinds = (environment["STATELOG_BENCH_W5_STREAMS"] ?? "profile,task").split(separator: ",").compactMap {
     AgentStateWorkloads.Kind(rawValue: $0.trimmingCharacters(in: .whitespaces))
   }
+  var cases = sizes.flatMap { size in kinds.map { (kind: $0, size: size, surrounding: 0) } }
+  if surroundedSize > 0 { cases += kinds.map { (kind: $0, size: surroundedSize, surrounding: 100) } }
   var table: [[String]] = [[
-    "Stream", "Events", "Snapshots, all kept: p50 / p99", "Snapshots, keep 3 (default): p50 / p99",
+    "Stream", "Events (log)", "Snapshots, all kept: p50 / p99", "Snapshots, keep 3 (default): p50 / p99",
     "No snapshots: p50 / p99", "SQLite replay: p50 / p99", "Target p99 < 50 µs (all kept)", "Met",
   ]]
   var json: [[String: Any]] = []
-  for size in sizes {
-    for kind in kinds {
-      // Three logs of the same events: snapshots every 100 events all kept,
-      // snapshots every 100 with the default 3 kept, and no snapshots.
-      let allKept = try Files.makeTemporaryDirectory("w5-\(kind.rawValue)-all")
-      let keep3 = try Files.makeTemporaryDirectory("w5-\(kind.rawValue)-keep3")
-      let none = try Files.makeTemporaryDirectory("w5-\(kind.rawValue)-none")
-      let sqlite = try Files.makeTemporaryDirectory("w5-\(kind.rawValue)-sqlite")
-      defer { [allKept, keep3, none, sqlite].forEach(Files.remove) }
-      var start = monotonicNanoseconds()
-      let last = try AgentStateWorkloads.writeW5Stream(
-        kind, events: size, directory: allKept, snapshotInterval: interval, snapshotsKept: size / interval + 10)
-      let writeAllKept = monotonicNanoseconds() - start
-      _ = try AgentStateWorkloads.writeW5Stream(
-        kind, events: size, directory: keep3, snapshotInterval: interval, snapshotsKept: 3)
-      start = monotonicNanoseconds()
-      _ = try AgentStateWorkloads.writeW5Stream(
-        kind, events: size, directory: none, snapshotInterval: 0, snapshotsKept: 3)
-      let writeNone = monotonicNanoseconds() - start
-      try AgentStateWorkloads.copyToSQLite(kind, from: none, to: sqlite)
-      log("W5 \(kind.rawValue) \(last) events written (all-kept snapshots \(formatLatency(Double(writeAllKept))), none \(formatLatency(Double(writeNone))))")
+  for (kind, size, surrounding) in cases {
+    // Three logs of the same events: snapshots every `interval` events all
+    // kept, the same with the default 3 kept, and no snapshots.
+    let allKept = try Files.makeTemporaryDirectory("w5-\(kind.rawValue)-all")
+    let keep3 = try Files.makeTemporaryDirectory("w5-\(kind.rawValue)-keep3")
+    let none = try Files.makeTemporaryDirectory("w5-\(kind.rawValue)-none")
+    let sqlite = try Files.makeTemporaryDirectory("w5-\(kind.rawValue)-sqlite")
+    defer { [allKept, keep3, none, sqlite].forEach(Files.remove) }
+    var start = monotonicNanoseconds()
+    let last = try AgentStateWorkloads.writeW5Stream(
+      kind, events: size, directory: allKept, snapshotInterval: interval, snapshotsKept: size / interval + 10,
+      surrounding: surrounding)
+    let writeAllKept = monotonicNanoseconds() - start
+    _ = try AgentStateWorkloads.writeW5Stream(
+      kind, events: size, directory: keep3, snapshotInterval: interval, snapshotsKept: 3, surrounding: surrounding)
+    start = monotonicNanoseconds()
+    _ = try AgentStateWorkloads.writeW5Stream(
+      kind, events: size, directory: none, snapshotInterval: 0, snapshotsKept: 3, surrounding: surrounding)
+    let writeNone = monotonicNanoseconds() - start
+    try AgentStateWorkloads.copyToSQLite(kind, from: none, to: sqlite)
+    let logEvents = try AgentStateWorkloads.logLength(none)
+    log("W5 \(kind.rawValue) \(last) events in a log of \(logEvents) written (all-kept snapshots \(formatLatency(Double(writeAllKept))), none \(formatLatency(Double(writeNone))))")
 
-      let points = AgentStateWorkloads.randomPoints(count: pointCount, last: last)
-      let a = try AgentStateWorkloads.stateAt(kind, directory: allKept, points: points)
-      let b = try AgentStateWorkloads.stateAt(kind, directory: keep3, points: points)
-      let c = try AgentStateWorkloads.stateAt(kind, directory: none, points: points)
-      let q = try AgentStateWorkloads.sqliteStateAt(kind, directory: sqlite, points: points)
-      guard a.digest == b.digest, b.digest == c.digest, c.digest == q.digest else {
-        throw BenchError("W5 \(kind.rawValue) \(size): the states differ (\(a.digest), \(b.digest), \(c.digest), \(q.digest))")
-      }
-      let (pa, pb, pc, pq) = (Percentiles(a.nanoseconds), Percentiles(b.nanoseconds), Percentiles(c.nanoseconds), Percentiles(q.nanoseconds))
-      log("W5 \(kind.rawValue) \(last): all kept p99 \(formatLatency(pa.p99)), keep 3 p99 \(formatLatency(pb.p99)), none p99 \(formatLatency(pc.p99)), SQLite p99 \(formatLatency(pq.p99))")
-      let pair = { (p: Percentiles) in "\(formatLatency(p.p50)) / \(formatLatency(p.p99))" }
-      let met = pa.p99 < 50_000
-      table.append([
-        kind.rawValue, "\(last)", pair(pa), pair(pb), pair(pc), pair(pq), "p99 \(formatLatency(pa.p99))",
-        met ? "yes" : "no",
-      ])
-      json.append([
-        "stream": kind.rawValue, "events": Int(last), "points": pointCount, "snapshotInterval": interval,
-        "snapshotsAllKept": pa.json, "snapshotsKeep3": pb.json, "noSnapshots": pc.json, "sqliteReplay": pq.json,
-        "target": "p99 < 50 µs with snapshots", "met": met,
-        "bytesOnDiskAllKept": Files.size(of: allKept).bytes, "bytesOnDiskNoSnapshots": Files.size(of: none).bytes,
-        "writeNanosecondsAllKept": writeAllKept, "writeNanosecondsNoSnapshots": writeNone,
-      ])
+    let points = AgentStateWorkloads.randomPoints(count: pointCount, last: last)
+    let a = try AgentStateWorkloads.stateAt(kind, directory: allKept, points: points)
+    let b = try AgentStateWorkloads.stateAt(kind, directory: keep3, points: points)
+    let c = try AgentStateWorkloads.stateAt(kind, directory: none, points: points)
+    let q = try AgentStateWorkloads.sqliteStateAt(kind, directory: sqlite, points: points)
+    guard a.digest == b.digest, b.digest == c.digest, c.digest == q.digest else {
+      throw BenchError("W5 \(kind.rawValue) \(size): the states differ (\(a.digest), \(b.digest), \(c.digest), \(q.digest))")
     }
+    let (pa, pb, pc, pq) = (Percentiles(a.nanoseconds), Percentiles(b.nanoseconds), Percentiles(c.nanoseconds), Percentiles(q.nanoseconds))
+    log("W5 \(kind.rawValue) \(last): all kept p99 \(formatLatency(pa.p99)), keep 3 p99 \(formatLatency(pb.p99)), none p99 \(formatLatency(pc.p99)), SQLite p99 \(formatLatency(pq.p99))")
+    let pair = { (p: Percentiles) in "\(formatLatency(p.p50)) / \(formatLatency(p.p99))" }
+    let met = pa.p99 < 50_000
+    table.append([
+      kind.rawValue, "\(last) (\(logEvents))", pair(pa), pair(pb), pair(pc), pair(pq), "p99 \(formatLatency(pa.p99))",
+      met ? "yes" : "no",
+    ])
+    json.append([
+      "stream": kind.rawValue, "events": Int(last), "logEvents": logEvents, "points": pointCount,
+      "snapshotInterval": interval, "snapshotsAllKept": pa.json, "snapshotsKeep3": pb.json, "noSnapshots": pc.json,
+      "sqliteReplay": pq.json, "target": "p99 < 50 µs with snapshots", "met": met,
+      "bytesOnDiskAllKept": Files.size(of: allKept).bytes, "bytesOnDiskNoSnapshots": Files.size(of: none).bytes,
+      "writeNanosecondsAllKept": writeAllKept, "writeNanosecondsNoSnapshots": writeNone,
+    ])
   }
-  print("W5 point-in-time state: state(at: .version(v)) for \(pointCount) random v, fresh store (cache 0), snapshot interval 100")
+  print("W5 point-in-time state: state(at: .version(v)) for \(pointCount) random v, fresh store (cache 0), snapshot interval \(interval)")
   renderTable(table)
   return json
 }
