@@ -81,6 +81,7 @@ let package = Package(
     // Helpers shared by the test targets: temporary directories, file surgery.
     .target(
       name: "TestSupport",
+      dependencies: [.product(name: "Logging", package: "swift-log")],
       path: "Tests/TestSupport",
       swiftSettings: strictSettings
     ),

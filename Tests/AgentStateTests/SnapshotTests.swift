@@ -112,12 +112,17 @@ struct SnapshotTests {
     try snapshots.prune("task/t", keep: 3)
     sequences = try snapshots.sequences(of: "task/t")
     #expect(sequences.count == 3)
-    #expect(sequences == Files.list(snapshots.streamDirectory("task/t")).compactMap(SnapshotStore.sequence(ofFile:)).sorted())
+    #expect(
+      sequences
+        == Files.list(snapshots.streamDirectory("task/t")).compactMap(SnapshotStore.sequence(ofFile:))
+        .sorted())
     // Removed by hand: the read falls back to an older snapshot and the list
     // is taken again.
     Files.remove(snapshots.streamDirectory("task/t") + "/" + SnapshotStore.fileName(sequences[1]))
     let fresh = AgentStateStore(log: store.log, snapshotInterval: 0)
-    for (version, state) in expected { #expect(try fresh.task("t").state(at: .version(version)).state == state) }
+    for (version, state) in expected {
+      #expect(try fresh.task("t").state(at: .version(version)).state == state)
+    }
     #expect(try snapshots.sequences(of: "task/t") == [sequences[0], sequences[2]])
     try reader.close()
   }

@@ -1,3 +1,5 @@
+import Logging
+
 extension Log {
   /// Appends events, to one stream or several, as one atomic unit, if every
   /// stream is at the version the caller expects.
@@ -360,10 +362,16 @@ extension Log {
         }
       }
       try io.synchronize(sealed.file.handle)
-      // The index is derived data: if it cannot be written, the next open rebuilds it.
-      try? io.writeFileAtomically(
-        directory + "/" + SegmentName.index(sealed.baseSequence), IndexFile.encode(sealed.index),
-        durable: false)
+      // The index is derived data: if it cannot be written, the next open
+      // rebuilds it, and appends go on; but the failure is reported.
+      let indexPath = directory + "/" + SegmentName.index(sealed.baseSequence)
+      do {
+        try io.writeFileAtomically(indexPath, IndexFile.encode(sealed.index), durable: false)
+      } catch {
+        (options.logger ?? Logger.current).warning(
+          "could not write a sealed segment's index; the next open rebuilds it",
+          metadata: ["statelog.file": "\(indexPath)", "statelog.error": "\(error)"])
+      }
       sealed.isSealed = true
       sealed.index.dropPositions()
       state.segments[state.segments.count - 1] = sealed

@@ -31,6 +31,24 @@ final class PowerLossFileIO: FileIO {
     var operations = 0
     var crashAt: Int?
     var crashed = false
+    var fault: (operation: Int, fault: Fault)?
+    var faulted: Operation?
+    var faultedPath: String?
+  }
+
+  /// What an injected fault does to the one operation it hits.
+  enum Fault: Sendable {
+    /// The operation fails with this errno and changes nothing.
+    case error(Int32)
+    /// A write stores only the first half of its bytes and says so; other
+    /// operations are not affected.
+    case shortWrite
+  }
+
+  /// The kinds of operation, to tell which one a fault hit.
+  enum Operation: Sendable, Equatable {
+    case open, read, write, synchronize, size, truncate, createDirectory, synchronizeDirectory, list, rename,
+      remove
   }
 
   private let state = Mutex(State())
@@ -51,6 +69,37 @@ final class PowerLossFileIO: FileIO {
       $0.operations = 0
       $0.crashed = false
     }
+  }
+
+  /// Hits the operation numbered `operation` (counting from now) with
+  /// `fault`; the operations after it work.
+  func inject(_ fault: Fault, atOperation operation: Int) {
+    state.withLock {
+      $0.fault = ($0.operations + operation, fault)
+      $0.faulted = nil
+    }
+  }
+
+  /// The kind of operation the injected fault hit, if it fired.
+  var faultedOperation: Operation? { state.withLock { $0.faulted } }
+
+  /// The file or directory the injected fault hit, if it fired.
+  var faultedPath: String? { state.withLock { $0.faultedPath } }
+
+  /// A copy of the file system as it is now, live and durable parts alike,
+  /// with no crash or fault pending.
+  func copy() -> PowerLossFileIO {
+    let copy = PowerLossFileIO(directories: [])
+    let current = state.withLock { $0 }
+    copy.state.withLock { state in
+      state = current
+      state.operations = 0
+      state.crashAt = nil
+      state.crashed = false
+      state.fault = nil
+      state.faulted = nil
+    }
+    return copy
   }
 
   var operationCount: Int { state.withLock { $0.operations } }
@@ -86,17 +135,30 @@ final class PowerLossFileIO: FileIO {
     }
   }
 
-  private func step(_ path: String) throws(StateLogError) {
-    let crash = state.withLock { state -> Bool in
+  /// Counts an operation, and throws if it is the crash (or after it) or
+  /// hit by an injected error; returns `true` if it is to be a short write.
+  @discardableResult
+  private func step(_ path: String, _ operation: Operation) throws(StateLogError) -> Bool {
+    let (crash, fault) = state.withLock { state -> (Bool, Fault?) in
       defer { state.operations += 1 }
-      if state.crashed { return true }
+      if state.crashed { return (true, nil) }
       if let crashAt = state.crashAt, state.operations >= crashAt {
         state.crashed = true
-        return true
+        return (true, nil)
       }
-      return false
+      guard let pending = state.fault, pending.operation == state.operations else { return (false, nil) }
+      if case .shortWrite = pending.fault, operation != .write { return (false, nil) }
+      state.faulted = operation
+      state.faultedPath = path
+      return (false, pending.fault)
     }
     if crash { throw StateLogError(.ioFailure, "simulated power loss", file: path, errno: Self.crashErrno) }
+    switch fault {
+    case .error(let code):
+      throw StateLogError(.ioFailure, "injected \(operation) failure", file: path, errno: code)
+    case .shortWrite: return true
+    case nil: return false
+    }
   }
 
   private static func parent(_ path: String) -> String {
@@ -108,7 +170,7 @@ final class PowerLossFileIO: FileIO {
   }
 
   func open(_ path: String, mode: FileOpenMode) throws(StateLogError) -> StateLog.FileHandle {
-    try step(path)
+    try step(path, .open)
     return try state.withLock { (state) throws(StateLogError) -> StateLog.FileHandle in
       if let inode = state.names[path] {
         if mode == .createNew { throw failure("open failed", path, EEXIST) }
@@ -129,7 +191,7 @@ final class PowerLossFileIO: FileIO {
   func read(_ file: StateLog.FileHandle, into buffer: UnsafeMutableRawBufferPointer, at offset: UInt64)
     throws(StateLogError) -> Int
   {
-    try step(file.path)
+    try step(file.path, .read)
     return state.withLock { state in
       let content = state.inodes[file.descriptor]?.content ?? []
       guard offset < UInt64(content.count) else { return 0 }
@@ -144,7 +206,8 @@ final class PowerLossFileIO: FileIO {
   func write(_ file: StateLog.FileHandle, _ bytes: UnsafeRawBufferPointer, at offset: UInt64)
     throws(StateLogError) -> Int
   {
-    try step(file.path)
+    let short = try step(file.path, .write)
+    let bytes = short ? UnsafeRawBufferPointer(rebasing: bytes[0..<((bytes.count + 1) / 2)]) : bytes
     state.withLock { state in
       var content = state.inodes[file.descriptor]?.content ?? []
       let end = Int(offset) + bytes.count
@@ -158,7 +221,7 @@ final class PowerLossFileIO: FileIO {
   }
 
   func synchronize(_ file: StateLog.FileHandle) throws(StateLogError) {
-    try step(file.path)
+    try step(file.path, .synchronize)
     state.withLock { state in
       if let content = state.inodes[file.descriptor]?.content {
         state.inodes[file.descriptor]?.durable = content
@@ -167,12 +230,12 @@ final class PowerLossFileIO: FileIO {
   }
 
   func size(of file: StateLog.FileHandle) throws(StateLogError) -> UInt64 {
-    try step(file.path)
+    try step(file.path, .size)
     return state.withLock { UInt64($0.inodes[file.descriptor]?.content.count ?? 0) }
   }
 
   func truncate(_ file: StateLog.FileHandle, to length: UInt64) throws(StateLogError) {
-    try step(file.path)
+    try step(file.path, .truncate)
     state.withLock { state in
       guard var node = state.inodes[file.descriptor] else { return }
       if node.content.count > Int(length) {
@@ -188,14 +251,14 @@ final class PowerLossFileIO: FileIO {
   func tryLock(_ file: StateLog.FileHandle) throws(StateLogError) -> Bool { true }
 
   func createDirectory(_ path: String) throws(StateLogError) {
-    try step(path)
+    try step(path, .createDirectory)
     state.withLock { state in
       if state.directories.insert(path).inserted { state.durableNames[path] = [:] }
     }
   }
 
   func synchronizeDirectory(_ path: String) throws(StateLogError) {
-    try step(path)
+    try step(path, .synchronizeDirectory)
     state.withLock { state in
       let prefix = path + "/"
       state.durableNames[path] = state.names.filter {
@@ -205,7 +268,7 @@ final class PowerLossFileIO: FileIO {
   }
 
   func contentsOfDirectory(_ path: String) throws(StateLogError) -> [String]? {
-    try step(path)
+    try step(path, .list)
     return state.withLock { state in
       guard state.directories.contains(path) else { return nil }
       let prefix = path + "/"
@@ -218,7 +281,7 @@ final class PowerLossFileIO: FileIO {
   }
 
   func rename(_ source: String, to destination: String) throws(StateLogError) {
-    try step(source)
+    try step(source, .rename)
     try state.withLock { (state) throws(StateLogError) in
       guard let inode = state.names.removeValue(forKey: source) else {
         throw failure("rename failed", source, ENOENT)
@@ -228,7 +291,7 @@ final class PowerLossFileIO: FileIO {
   }
 
   func remove(_ path: String) throws(StateLogError) {
-    try step(path)
+    try step(path, .remove)
     try state.withLock { (state) throws(StateLogError) in
       guard state.names.removeValue(forKey: path) != nil else { throw failure("unlink failed", path, ENOENT) }
     }
