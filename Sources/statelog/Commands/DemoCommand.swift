@@ -27,7 +27,7 @@ struct DemoCommand: ParsableCommand {
   func run() throws {
     try reportingFailures {
       let path = try directory ?? makeTemporaryDirectory()
-      let start = Timestamp(nanosecondsSinceEpoch: ISO8601.parse("2026-11-24T14:00:00Z")!)
+      let start = Timestamp(iso8601: "2026-11-24T14:00:00Z")!
       // The demo's clock: each event 15 seconds after the one before.
       let clock = Mutex(start.nanosecondsSinceEpoch)
       var options = LogOptions()

@@ -77,7 +77,7 @@ struct ExportCommand: ParsableCommand {
         guard wanted.isEmpty || wanted.contains(view.stream) else { return true }
         let event = try view.recordedEvent()
         switch format {
-        case .json: print(exportLine(event))
+        case .json: print(InterchangeLine.exportLine(event))
         case .text:
           rows.append([
             String(event.sequence), event.timestamp.description, event.stream, String(event.streamVersion),

@@ -113,7 +113,15 @@ struct CrashTests {
     #expect(result.closureResult == Array(1...2_000))
   }
 
-  @Test("a writer killed with SIGKILL 50 times loses no acknowledged append")
+  /// How many times the kill loop kills the writer: 100 by default (CI), the
+  /// full 1,000 from `scripts/torture.sh` (`STATELOG_KILLS`).
+  static var kills: Int {
+    getenv("STATELOG_KILLS").flatMap { Int(String(cString: $0)) } ?? 100
+  }
+
+  @Test(
+    "a writer appending, rolling and snapshotting, killed with SIGKILL again and again, loses nothing acknowledged"
+  )
   func sigkillLoop() async throws {
     #expect(access(Self.writerPath, X_OK) == 0, "crash writer not built at \(Self.writerPath)")
     let directory = TemporaryDirectory("crash")
@@ -121,9 +129,10 @@ struct CrashTests {
     var generator = SeededGenerator(seed: 2026)
     var acknowledged: UInt64 = 0
     var truncations = 0
-    for round in 0..<50 {
-      let kills = Int.random(in: 1...40, using: &generator)
-      let last = try await Self.runAndKill(directory: path, acknowledgements: kills)
+    let kills = Self.kills
+    for round in 0..<kills {
+      let wanted = Int.random(in: 1...40, using: &generator)
+      let last = try await Self.runAndKill(directory: path, acknowledgements: wanted)
       #expect(last > acknowledged, "round \(round): no progress")
       acknowledged = last
 
@@ -143,10 +152,78 @@ struct CrashTests {
       #expect(expected - 1 == log.lastSequence)
       #expect(Self.isAppendBoundary(log.lastSequence), "round \(round): a multi-stream append was split")
       #expect(try log.verify().isSound)
+      let snapshots = try SnapshotStore(log: log).verify()
+      #expect(snapshots.problems.isEmpty, "round \(round): \(snapshots.problems)")
       try log.close()
     }
     let segments = Files.list(path).filter { $0.hasSuffix(".seg") }
     #expect(segments.count > 2, "the workload should roll segments")
-    print("crash loop: 50 kills, \(acknowledged) events acknowledged, \(truncations) torn tails truncated")
+    #expect(try SnapshotStore(log: Log.openReadOnly(at: path)).count() > 0, "the workload should snapshot")
+    print(
+      "crash loop: \(kills) kills, \(acknowledged) events acknowledged, \(truncations) torn tails truncated")
+  }
+
+  @Test("a writer on a full disk (RLIMIT_FSIZE) reports the error and loses nothing acknowledged")
+  func diskFull() async throws {
+    let directory = TemporaryDirectory("full")
+    let path = directory.child("log")
+    let limit = 48 << 10
+    let result = try await run(
+      .path(FilePath(Self.writerPath)), arguments: [path, "--file-size-limit", String(limit)], input: .none,
+      output: .string(limit: 1 << 20), error: .string(limit: 4096))
+    #expect(result.terminationStatus == .exited(3), "\(result.terminationStatus): \(result.standardError)")
+    #expect(result.standardError.contains("errno \(EFBIG)") == true, "\(result.standardError)")
+    let acknowledged =
+      result.standardOutput.split(separator: "\n").compactMap { UInt64($0.dropFirst(4)) }.last ?? 0
+    #expect(acknowledged > 50)
+    let log = try Log.open(at: path)
+    #expect(log.lastSequence >= acknowledged)
+    #expect(Self.isAppendBoundary(log.lastSequence))
+    try log.forEachEvent { event in
+      #expect(Array(event.payload) == Self.expectedPayload(event.sequence))
+      return true
+    }
+    #expect(try log.verify().isSound)
+    // With room again, the log takes appends.
+    try log.append([NewEvent(stream: "after/full", type: "probe", payload: [3])])
+  }
+
+  @Test(
+    "writers racing to open one new log: exactly one wins, the others are refused", .timeLimit(.minutes(1)))
+  func openRace() async throws {
+    let directory = TemporaryDirectory("race")
+    let path = directory.child("log")
+    let racers = 4
+    // The winner keeps the lock until every loser has given up.
+    let (losses, lost) = AsyncStream.makeStream(of: Void.self)
+    let outcomes = try await withThrowingTaskGroup(of: (won: Bool, status: TerminationStatus).self) { group in
+      for _ in 0..<racers {
+        group.addTask {
+          let result = try await run(
+            .path(FilePath(Self.writerPath)), arguments: [path], input: .none, output: .sequence,
+            error: .discarded
+          ) { execution -> Bool in
+            for try await line in execution.standardOutput.strings() where line.hasPrefix("ack ") {
+              var remaining = racers - 1
+              for await _ in losses {
+                remaining -= 1
+                if remaining == 0 { break }
+              }
+              try execution.send(signal: .kill)
+              return true
+            }
+            lost.yield()
+            return false
+          }
+          return (result.closureResult, result.terminationStatus)
+        }
+      }
+      return try await group.reduce(into: []) { $0.append($1) }
+    }
+    #expect(outcomes.filter(\.won).count == 1)
+    for outcome in outcomes where !outcome.won {
+      #expect(outcome.status == .exited(4), "a loser should be refused as locked, not \(outcome.status)")
+    }
+    #expect(try Log.open(at: path).verify().isSound)
   }
 }

@@ -1,6 +1,17 @@
-/// Parses ISO 8601 times exactly, to the nanosecond: `2026-11-24T14:02:00Z`,
-/// `2026-11-24T14:02:00.123456789Z`, `2026-11-24T16:02:00+02:00`. Foundation's
-/// formatter stops at milliseconds, and an export must import back exactly.
+extension Timestamp {
+  /// The time an ISO 8601 text names, exactly, to the nanosecond:
+  /// `2026-11-24T14:02:00Z`, `2026-11-24T14:02:00.123456789Z`,
+  /// `2026-11-24T16:02:00+02:00`; `nil` for anything else, or a time outside
+  /// what 64 bits of nanoseconds since 1970 hold.
+  ///
+  /// (Foundation's formatter stops at milliseconds, and an export must import
+  /// back exactly.)
+  public init?(iso8601 text: String) {
+    guard let nanoseconds = ISO8601.parse(text) else { return nil }
+    self.init(nanosecondsSinceEpoch: nanoseconds)
+  }
+}
+
 enum ISO8601 {
   static func parse(_ text: String) -> Int64? {
     let bytes = Array(text.utf8)
