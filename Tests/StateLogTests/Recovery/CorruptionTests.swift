@@ -1,3 +1,4 @@
+import Glibc
 import TestSupport
 import Testing
 
@@ -195,5 +196,110 @@ struct CorruptionTests {
     let error = #expect(throws: StateLogError.self) { try Log.openReadOnly(at: directory.path) }
     #expect(error?.code == .newerFormat)
     #expect(error?.message.contains("version 2") == true && error?.message.contains("version 1") == true)
+  }
+}
+
+@Suite("Corruption: lengths, copied batches, duplicated segments")
+struct StructuralCorruptionTests {
+  /// A log of identical-length batches (the same stream, type and payload
+  /// size, no metadata), so that one batch can stand in for another.
+  static func uniformLog(_ directory: String) throws -> [NewEvent] {
+    let log = try Log.open(at: directory, options: .testing(segmentSize: 4096, compression: .none))
+    var events: [NewEvent] = []
+    for index in 0..<40 {
+      let event = NewEvent(
+        stream: "stream/a", type: "uniform", id: EventID(high: 1, low: UInt64(index)),
+        timestamp: Timestamp(nanosecondsSinceEpoch: 1_000 + Int64(index)),
+        payload: [UInt8](repeating: UInt8(index), count: 300))
+      try log.append([event])
+      events.append(event)
+    }
+    try log.close()
+    return events
+  }
+
+  /// Where each batch of a segment starts, following the length fields.
+  static func batchOffsets(_ bytes: [UInt8]) -> [Int] {
+    var offsets: [Int] = []
+    var offset = SegmentHeader.size
+    while offset + BatchHeader.size <= bytes.count {
+      let length = bytes.withUnsafeBytes {
+        UInt32(littleEndian: $0.loadUnaligned(fromByteOffset: offset, as: UInt32.self))
+      }
+      guard length != SegmentFooter.marker, offset + Int(length) <= bytes.count else { break }
+      offsets.append(offset)
+      offset += Int(length)
+    }
+    return offsets
+  }
+
+  static func peakResidentBytes() -> Int {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return usage.ru_maxrss * 1024
+  }
+
+  @Test(
+    "length fields set to huge values are corruption, with no giant allocation",
+    arguments: [(0, UInt32.max - 1), (0, UInt32(Int32.max)), (20, UInt32.max), (20, UInt32(Int32.max))])
+  func hugeLengths(field: Int, value: UInt32) throws {
+    let source = TemporaryDirectory("huge")
+    let events = try Self.uniformLog(source.path)
+    let segments = Files.list(source.path).filter { $0.hasSuffix(".seg") }
+    let before = Self.peakResidentBytes()
+    // The first batch of a sealed segment and the last batch of the active one.
+    for segment in [segments[0], segments[segments.count - 1]] {
+      let copy = TemporaryDirectory("huge-copy")
+      Files.copyDirectory(source.path, to: copy.path)
+      var bytes = Files.read(copy.child(segment))
+      let batch = segment == segments[0] ? SegmentHeader.size : Self.batchOffsets(bytes).last!
+      withUnsafeBytes(of: value.littleEndian) {
+        bytes.replaceSubrange(batch + field..<batch + field + 4, with: $0)
+      }
+      Files.write(copy.child(segment), bytes)
+      #expect(CorruptionTests.detects(copy.path, expected: events), "\(segment): field \(field) = \(value)")
+    }
+    #expect(Self.peakResidentBytes() - before < 64 << 20, "reading a huge length allocated it")
+  }
+
+  @Test("a sound batch copied from elsewhere in the log is detected by its sequence")
+  func copiedBatch() throws {
+    let source = TemporaryDirectory("copied")
+    let events = try Self.uniformLog(source.path)
+    let segments = Files.list(source.path).filter { $0.hasSuffix(".seg") }
+    #expect(segments.count >= 3)
+    let first = Files.read(source.child(segments[0]))
+    let second = Files.read(source.child(segments[1]))
+    let firstBatches = Self.batchOffsets(first)
+    let length = firstBatches[1] - firstBatches[0]
+    #expect(Self.batchOffsets(second)[1] - SegmentHeader.size == length, "batches should be the same size")
+    // The second segment's first batch in place of the first segment's second.
+    var damaged = first
+    let target = firstBatches[1]
+    damaged.replaceSubrange(
+      target..<target + length, with: second[SegmentHeader.size..<SegmentHeader.size + length])
+    let copy = TemporaryDirectory("copied-copy")
+    Files.copyDirectory(source.path, to: copy.path)
+    Files.write(copy.child(segments[0]), damaged)
+    #expect(CorruptionTests.detects(copy.path, expected: events))
+    let error = #expect(throws: StateLogError.self) {
+      try Log.openReadOnly(at: copy.path, options: .testing()).events()
+    }
+    #expect(error?.code == .corruption)
+    #expect(error?.file == segments[0])
+  }
+
+  @Test("a segment duplicated under the next name is an error naming it")
+  func duplicatedSegment() throws {
+    let source = TemporaryDirectory("duplicated")
+    _ = try Self.uniformLog(source.path)
+    let segments = Files.list(source.path).filter { $0.hasSuffix(".seg") }
+    let log = try Log.openReadOnly(at: source.path, options: .testing())
+    let next = SegmentName.segment(log.lastSequence + 1)
+    try log.close()
+    Files.write(source.child(next), Files.read(source.child(segments[segments.count - 2])))
+    let error = #expect(throws: StateLogError.self) { try Log.open(at: source.path, options: .testing()) }
+    #expect(error?.code == .corruption)
+    #expect(error?.file == next || error?.file == segments.last, "\(String(describing: error))")
   }
 }
