@@ -78,6 +78,22 @@ let package = Package(
       path: "Tests/StateLogCrashWriter",
       swiftSettings: strictSettings
     ),
+    // The readers the fuzzer attacks and their oracles, shared by the libFuzzer
+    // entry point and the tests that replay the corpora (scripts/fuzz.sh).
+    .target(
+      name: "FuzzTargets",
+      dependencies: [
+        "AgentState", "StateLog", "TestSupport", .product(name: "Logging", package: "swift-log"),
+      ],
+      path: "Tests/FuzzTargets",
+      swiftSettings: strictSettings
+    ),
+    .executableTarget(
+      name: "StateLogFuzz",
+      dependencies: ["FuzzTargets"],
+      path: "Tests/Fuzz/Entry",
+      swiftSettings: strictSettings
+    ),
     // Helpers shared by the test targets: temporary directories, file surgery.
     .target(
       name: "TestSupport",
@@ -88,7 +104,7 @@ let package = Package(
     .testTarget(
       name: "AgentStateTests",
       dependencies: [
-        "AgentState", "StateLog", "TestSupport",
+        "AgentState", "StateLog", "TestSupport", "FuzzTargets",
         .product(name: "Subprocess", package: "swift-subprocess"),
         .product(name: "SystemPackage", package: "swift-system"),
       ],

@@ -49,7 +49,8 @@ enum ISO8601 {
         position += 1
       }
       guard digits > 0 else { return nil }
-      for _ in digits..<9 { nanoseconds *= 10 }
+      // Digits past the ninth are below a nanosecond: they were dropped above.
+      for _ in min(digits, 9)..<9 { nanoseconds *= 10 }
     }
     var offsetSeconds: Int64 = 0
     if expect("Z") || expect("z") {

@@ -57,6 +57,8 @@ struct InterchangeTests {
       Timestamp(iso8601: "2026-11-24T16:02:00.123456789+02:00")?.description
         == "2026-11-24T14:02:00.123456789Z")
     #expect(Timestamp(iso8601: "1969-12-31T23:59:59.5Z")?.nanosecondsSinceEpoch == -500_000_000)
+    // More than nine fraction digits: the rest is below a nanosecond (this trapped, found by fuzzing).
+    #expect(Timestamp(iso8601: "1970-01-01T00:00:00.12345678912Z")?.nanosecondsSinceEpoch == 123_456_789)
     for bad in [
       "", "2026-13-01T00:00:00Z", "2026-11-24", "2026-11-24T14:02:00", "9999-12-31T23:59:59Z",
       "0000-01-01T00:00:00Z",
