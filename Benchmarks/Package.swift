@@ -1,6 +1,6 @@
 // swift-tools-version: 6.1
 // The StateLog benchmarks: a nested package so that the benchmark harness and
-// the SQLite baseline are no dependency of the library itself.
+// the SQLite, RocksDB and LMDB baselines are no dependency of the library itself.
 //
 //   swift package benchmark          (ordo-one/benchmark targets, from Benchmarks/)
 //   swift run -c release compare     (side-by-side table + results.json)
@@ -23,18 +23,34 @@ let package = Package(
       pkgConfig: "sqlite3",
       providers: [.apt(["libsqlite3-dev"])]
     ),
+    // The system RocksDB (Debian: librocksdb-dev), through its C API.
+    .systemLibrary(
+      name: "CRocksDB",
+      path: "Sources/CRocksDB",
+      pkgConfig: "rocksdb",
+      providers: [.apt(["librocksdb-dev"])]
+    ),
+    // The system LMDB (Debian: liblmdb-dev).
+    .systemLibrary(
+      name: "CLMDB",
+      path: "Sources/CLMDB",
+      pkgConfig: "lmdb",
+      providers: [.apt(["liblmdb-dev"])]
+    ),
     // The workloads, shared by the benchmark targets and `compare`: the same
-    // data for StateLog and SQLite.
+    // data for StateLog and every baseline.
     .target(
       name: "BenchSupport",
       dependencies: [
         "CSQLite",
+        "CRocksDB",
+        "CLMDB",
         .product(name: "StateLog", package: "StateLog"),
         .product(name: "AgentState", package: "StateLog"),
       ],
       path: "Sources/BenchSupport"
     ),
-    // Times every workload on both engines and prints the comparison table.
+    // Times every workload on every engine and prints the comparison table.
     .executableTarget(
       name: "compare",
       dependencies: ["BenchSupport"],

@@ -1,5 +1,5 @@
-// Runs each workload on StateLog and on SQLite a few times, prints the medians
-// side by side and writes them to results.json.
+// Runs each workload on StateLog and on the SQLite, RocksDB and LMDB baselines
+// a few times, prints the medians side by side and writes them to results.json.
 //
 //   cd Benchmarks && swift run -c release compare [--output PATH]
 //
@@ -7,7 +7,9 @@
 // (default 3), STATELOG_BENCH_DIR (scratch folder, default /tmp; must be on the
 // disk under test), STATELOG_BENCH_ONLY (comma-separated workloads, e.g. W3,W4),
 // STATELOG_BENCH_SQLITE_PRAGMAS (extra pragmas for the baseline, e.g.
-// "locking_mode=EXCLUSIVE"). `--profile W3|W4` runs only StateLog's side, for perf.
+// "locking_mode=EXCLUSIVE"), STATELOG_BENCH_ROCKSDB_OPTIONS (extra RocksDB
+// options, e.g. "max_write_buffer_number=2"). `--profile W3|W4` runs only
+// StateLog's side, for perf.
 import BenchSupport
 import Foundation
 import StateLog
@@ -40,10 +42,15 @@ struct Row {
   var higherIsBetter: Bool
   var stateLog: [Double] = []
   var sqlite: [Double] = []
+  /// Empty for the workloads that have no RocksDB or LMDB run (W4 rebuild).
+  var rocksdb: [Double] = []
+  var lmdb: [Double] = []
   var target: String
-  /// Whether the medians meet the target.
+  /// Whether the medians (StateLog's, SQLite's) meet the target.
   var meets: (Double, Double) -> Bool
   var notes: [String: Double] = [:]
+  /// Notes measured in every run; results.json gets their medians.
+  var noteSamples: [String: [Double]] = [:]
 }
 
 func log(_ text: String) {
@@ -109,9 +116,13 @@ var w7raw = Row(
 var floor: [Double] = []
 var replayStateLog: String?
 var replaySQLite: String?
+var replayRocksDB: String?
+var replayLMDB: String?
 @MainActor func removeReplayDirectories() {
   replayStateLog.map(Files.remove)
   replaySQLite.map(Files.remove)
+  replayRocksDB.map(Files.remove)
+  replayLMDB.map(Files.remove)
 }
 
 do {
@@ -135,6 +146,27 @@ do {
       w7.notes["sqliteAllocatedBytesPerEvent"] = Double(sqliteSize.allocated) / Double(eventCount)
       log("round \(round): W1 SQLite \(Int(rate(sqliteElapsed))) events/s")
 
+      let rocksdbDirectory = try Files.makeTemporaryDirectory("rocksdb-w1")
+      let rocksdbElapsed = try RocksDBWorkloads.append(data, to: rocksdbDirectory, durable: true)
+      let rocksdbSize = Files.size(of: rocksdbDirectory)
+      Files.remove(rocksdbDirectory)
+      w1.rocksdb.append(rate(rocksdbElapsed.nanoseconds))
+      w7.rocksdb.append(Double(rocksdbSize.bytes) / Double(eventCount))
+      w7.notes["rocksdbAllocatedBytesPerEvent"] = Double(rocksdbSize.allocated) / Double(eventCount)
+      // The close is not timed; RocksDB's includes flushing the memtables.
+      w1.noteSamples["rocksdbCloseMilliseconds", default: []].append(
+        Double(rocksdbElapsed.closeNanoseconds) / 1e6)
+      log("round \(round): W1 RocksDB \(Int(rate(rocksdbElapsed.nanoseconds))) events/s")
+
+      let lmdbDirectory = try Files.makeTemporaryDirectory("lmdb-w1")
+      let lmdbElapsed = try LMDBWorkloads.append(data, to: lmdbDirectory, durable: true)
+      let lmdbSize = Files.size(of: lmdbDirectory)
+      Files.remove(lmdbDirectory)
+      w1.lmdb.append(rate(lmdbElapsed.nanoseconds))
+      w7.lmdb.append(Double(lmdbSize.bytes) / Double(eventCount))
+      w7.notes["lmdbAllocatedBytesPerEvent"] = Double(lmdbSize.allocated) / Double(eventCount)
+      log("round \(round): W1 LMDB \(Int(rate(lmdbElapsed.nanoseconds))) events/s")
+
       // The disk's own limit for W1: one pwrite + fdatasync per batch of the
       // batch's compressed size (StateLog's footprint per event × 100).
       let batchBytes = max(size.bytes / max(data.batches.count, 1), 1)
@@ -155,25 +187,56 @@ do {
       replaySQLite.map(Files.remove)
       replaySQLite = sqliteDirectory
       log("round \(round): W3 SQLite \(Int(rate(sqliteElapsed))) events/s")
+
+      let rocksdbDirectory = try Files.makeTemporaryDirectory("rocksdb-w3")
+      let rocksdbElapsed = try RocksDBWorkloads.append(data, to: rocksdbDirectory, durable: false)
+      w3.rocksdb.append(rate(rocksdbElapsed.nanoseconds))
+      w3.noteSamples["rocksdbCloseMilliseconds", default: []].append(
+        Double(rocksdbElapsed.closeNanoseconds) / 1e6)
+      replayRocksDB.map(Files.remove)
+      replayRocksDB = rocksdbDirectory
+      log("round \(round): W3 RocksDB \(Int(rate(rocksdbElapsed.nanoseconds))) events/s")
+
+      let lmdbDirectory = try Files.makeTemporaryDirectory("lmdb-w3")
+      let lmdbElapsed = try LMDBWorkloads.append(data, to: lmdbDirectory, durable: false)
+      w3.lmdb.append(rate(lmdbElapsed.nanoseconds))
+      w3.noteSamples["lmdbCloseMilliseconds", default: []].append(Double(lmdbElapsed.closeNanoseconds) / 1e6)
+      replayLMDB.map(Files.remove)
+      replayLMDB = lmdbDirectory
+      log("round \(round): W3 LMDB \(Int(rate(lmdbElapsed.nanoseconds))) events/s")
     }
   }
 
-  if wanted("W4"), let replayStateLog, let replaySQLite {
-    // One unmeasured scan each first, so both read from the page cache.
+  if wanted("W4"), let replayStateLog, let replaySQLite, let replayRocksDB, let replayLMDB {
+    // One unmeasured scan each first, so all read from the page cache.
     let expected = try StateLogWorkloads.scan(replayStateLog).result
     let sqliteExpected = try SQLiteWorkloads.scan(replaySQLite).result
-    guard expected.events == eventCount, expected == sqliteExpected else {
-      throw BenchError("the scans disagree: StateLog \(expected), SQLite \(sqliteExpected)")
+    let rocksdbExpected = try RocksDBWorkloads.scan(replayRocksDB).result
+    let lmdbExpected = try LMDBWorkloads.scan(replayLMDB).result
+    guard expected.events == eventCount, expected == sqliteExpected, expected == rocksdbExpected,
+      expected == lmdbExpected
+    else {
+      throw BenchError(
+        "the scans disagree: StateLog \(expected), SQLite \(sqliteExpected), RocksDB \(rocksdbExpected), LMDB \(lmdbExpected)"
+      )
     }
     for round in 1...repeats {
       let scan = try StateLogWorkloads.scan(replayStateLog)
       let sqliteScan = try SQLiteWorkloads.scan(replaySQLite)
-      guard scan.result == expected, sqliteScan.result == expected else {
+      let rocksdbScan = try RocksDBWorkloads.scan(replayRocksDB)
+      let lmdbScan = try LMDBWorkloads.scan(replayLMDB)
+      guard scan.result == expected, sqliteScan.result == expected, rocksdbScan.result == expected,
+        lmdbScan.result == expected
+      else {
         throw BenchError("a scan read different events")
       }
       w4.stateLog.append(rate(scan.nanoseconds))
       w4.sqlite.append(rate(sqliteScan.nanoseconds))
-      log("round \(round): W4 StateLog \(Int(rate(scan.nanoseconds))), SQLite \(Int(rate(sqliteScan.nanoseconds))) events/s")
+      w4.rocksdb.append(rate(rocksdbScan.nanoseconds))
+      w4.lmdb.append(rate(lmdbScan.nanoseconds))
+      log(
+        "round \(round): W4 StateLog \(Int(rate(scan.nanoseconds))), SQLite \(Int(rate(sqliteScan.nanoseconds))), RocksDB \(Int(rate(rocksdbScan.nanoseconds))), LMDB \(Int(rate(lmdbScan.nanoseconds))) events/s"
+      )
     }
   }
 
@@ -211,6 +274,8 @@ do {
     _ = try StateLogWorkloads.append(data, to: directory, durability: .buffered, compression: .none)
     w7raw.stateLog.append(Double(Files.size(of: directory).bytes) / Double(eventCount))
     w7raw.sqlite = w7.sqlite
+    w7raw.rocksdb = w7.rocksdb
+    w7raw.lmdb = w7.lmdb
     Files.remove(directory)
   }
 } catch {
@@ -233,24 +298,45 @@ func format(_ value: Double, unit: String) -> String {
 }
 
 let rows = [w1, w3, w4, w4rebuild, w7, w7raw].filter { !$0.stateLog.isEmpty && !$0.sqlite.isEmpty }
-var table: [[String]] = [["Workload", "StateLog", "SQLite", "StateLog/SQLite", "Target", "Met"]]
+var table: [[String]] = [
+  [
+    "Workload", "StateLog", "SQLite", "RocksDB", "LMDB", "StateLog/SQLite", "StateLog/RocksDB",
+    "StateLog/LMDB", "Target", "Met",
+  ]
+]
 var json: [[String: Any]] = []
 for row in rows {
   let s = median(row.stateLog)
   let q = median(row.sqlite)
+  let r = row.rocksdb.isEmpty ? nil : median(row.rocksdb)
+  let l = row.lmdb.isEmpty ? nil : median(row.lmdb)
   let ratio = s / q
   let met = row.meets(s, q)
   let isReference = row.target.hasPrefix("(")
   table.append([
-    row.workload, format(s, unit: row.unit), format(q, unit: row.unit), String(format: "%.2fx", ratio),
-    row.target, isReference ? "-" : (met ? "yes" : "no"),
+    row.workload, format(s, unit: row.unit), format(q, unit: row.unit),
+    r.map { format($0, unit: row.unit) } ?? "-", l.map { format($0, unit: row.unit) } ?? "-",
+    String(format: "%.2fx", ratio), r.map { String(format: "%.2fx", s / $0) } ?? "-",
+    l.map { String(format: "%.2fx", s / $0) } ?? "-", row.target, isReference ? "-" : (met ? "yes" : "no"),
   ])
+  // "ratio" stays StateLog/SQLite, as in results.json files before the other baselines.
   var entry: [String: Any] = [
     "workload": row.workload, "unit": row.unit, "statelog": s, "sqlite": q, "ratio": ratio,
     "statelogSamples": row.stateLog, "sqliteSamples": row.sqlite, "target": row.target,
   ]
+  if let r {
+    entry["rocksdb"] = r
+    entry["rocksdbSamples"] = row.rocksdb
+    entry["ratioRocksDB"] = s / r
+  }
+  if let l {
+    entry["lmdb"] = l
+    entry["lmdbSamples"] = row.lmdb
+    entry["ratioLMDB"] = s / l
+  }
   if !isReference { entry["met"] = met }
   for (key, value) in row.notes { entry[key] = value }
+  for (key, samples) in row.noteSamples { entry[key] = median(samples) }
   json.append(entry)
 }
 
