@@ -165,7 +165,7 @@ public final class AgentStateStore: Sendable {
     {
       do {
         let state = try snapshot.payload.withUnsafeBytes {
-          try BinaryPayloadCodec().decode(State.self, from: $0)
+          try BinaryPayloadCodec().decodeObject(from: $0) { try State(snapshot: $0) }
         }
         if state.version == snapshot.version { return (state, snapshot.sequence) }
       } catch {

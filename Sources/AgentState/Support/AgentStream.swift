@@ -31,6 +31,16 @@ public protocol AgentStream: Codable, Hashable, Sendable {
   /// place, since copying a state with thousands of messages per event would
   /// make replay quadratic.
   mutating func reduce(_ event: Event) throws(AgentStateError)
+  /// Decodes a snapshot of the state in place, from the root object of its
+  /// payload. The default goes through `Decodable`; a state whose snapshots
+  /// are read on every time-travel query may read its members directly.
+  init(snapshot: PayloadObject) throws
+}
+
+extension AgentStream {
+  public init(snapshot: PayloadObject) throws {
+    self = try snapshot.decode(as: Self.self)
+  }
 }
 
 /// How a reducer treats an event that does not fit the state.

@@ -98,6 +98,21 @@ public struct BinaryPayloadCodec: PayloadCodec {
   public func decode<Event: EventType>(event type: Event.Type, from bytes: UnsafeRawBufferPointer) throws
     -> Event
   {
+    try decodeObject(from: bytes) { try Event(payload: $0) }
+  }
+
+  /// Calls `read` with the payload's root object, to decode it in place
+  /// (as ``EventType/init(payload:)`` does for events; agent states read
+  /// their snapshots this way).
+  ///
+  /// - Throws: ``StateLogError`` with ``StateLogError/Code/malformedPayload`` if
+  ///   the bytes are not a well-formed payload whose value is an object, or
+  ///   what `read` throws.
+  /// - Complexity: One pass that checks the structure and indexes the root's
+  ///   members, then the reads `read` makes.
+  public func decodeObject<Value>(
+    from bytes: UnsafeRawBufferPointer, _ read: (PayloadObject) throws -> Value
+  ) throws -> Value {
     // Making the root object checks the whole payload's structure in the
     // same pass that indexes its members.
     guard PayloadObject.isObject(at: 1, in: bytes) else {
@@ -108,7 +123,7 @@ public struct BinaryPayloadCodec: PayloadCodec {
     let root = try Self.withPayload(bytes) { (reader) throws(DecodingFailure) in
       try PayloadObject(reading: &reader, in: bytes, depth: 0, path: "")
     }
-    return try Event(payload: root)
+    return try read(root)
   }
 
   /// Decodes payload bytes as any `Decodable` value, without building a

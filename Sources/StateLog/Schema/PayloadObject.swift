@@ -227,6 +227,37 @@ public struct PayloadObject {
     return try PayloadObject(bytes: bytes, start: start, depth: depth + 1, path: qualified(name))
   }
 
+  /// Calls `body` with each element of the array member `name`, in order,
+  /// each an object: for arrays of structures decoded in place.
+  ///
+  /// - Throws: ``StateLogError`` with ``StateLogError/Code/malformedPayload``
+  ///   naming the member if it is missing, not an array, or has an element
+  ///   that is not an object; or what `body` throws.
+  public func forEachObject(inArray name: String, _ body: (PayloadObject) throws -> Void) throws {
+    guard let start = valueStart(name) else { throw missing(name) }
+    guard bytes[start] == BinaryPayloadCodec.Tag.array.rawValue else {
+      throw Self.mismatch("an array", at: start, in: bytes, path: qualified(name))
+    }
+    var reader = ByteReader(bytes, position: start + 1)
+    let count: Int
+    do { count = try reader.readLength(limit: reader.remaining) } catch {
+      throw Self.malformed(qualified(name), error)
+    }
+    for index in 0..<count {
+      let path = "\(qualified(name))[\(index)]"
+      guard Self.isObject(at: reader.position, in: bytes) else {
+        throw Self.mismatch("an object", at: reader.position, in: bytes, path: path)
+      }
+      let element: PayloadObject
+      do {
+        element = try PayloadObject(reading: &reader, in: bytes, depth: depth + 2, path: path)
+      } catch {
+        throw Self.malformed(path, error)
+      }
+      try body(element)
+    }
+  }
+
   /// The member `name` decoded through `Decodable`: for members with no
   /// accessor of their own, such as arrays of structures.
   ///
@@ -340,6 +371,10 @@ public struct PayloadObject {
   // MARK: Errors
 
   private func qualified(_ name: String) -> String { path.isEmpty ? name : "\(path).\(name)" }
+
+  private static func malformed(_ path: String, _ failure: DecodingFailure) -> StateLogError {
+    StateLogError(.malformedPayload, "member \(path): \(failure.message)")
+  }
 
   private func missing(_ name: String) -> StateLogError {
     StateLogError(.malformedPayload, "payload has no member \(qualified(name))")
