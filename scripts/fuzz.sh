@@ -15,8 +15,19 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-120}
 shift || true
+if ! [[ "$seconds" =~ ^[0-9]+$ ]] || [ "$seconds" -eq 0 ]; then
+  echo "usage: scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]" >&2
+  exit 2
+fi
+all=(segment index snapshot payload interchange point)
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(segment index snapshot payload interchange point)
+[ ${#targets[@]} -gt 0 ] || targets=("${all[@]}")
+for target in "${targets[@]}"; do
+  [[ " ${all[*]} " == *" $target "* ]] || { echo "unknown target $target (targets: ${all[*]})" >&2; exit 2; }
+done
+work=""
+log=""
+trap 'rm -rf "$work" "$log"' EXIT
 
 bash scripts/install-dependencies.sh
 # --sanitize fuzzer links libFuzzer's main; -sanitize=fuzzer on the compiles
@@ -40,7 +51,8 @@ for target in "${targets[@]}"; do
     -artifact_prefix="$regressions/" >"$log" 2>&1 || status=$?
   runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo 0)
   # Keep only what reaches code the committed corpus does not.
-  STATELOG_FUZZ_TARGET=$target "$binary" -merge=1 "$corpus" "$work" >/dev/null 2>&1 || true
+  STATELOG_FUZZ_TARGET=$target "$binary" -merge=1 "$corpus" "$work" >/dev/null 2>&1 ||
+    echo "fuzz $target: could not merge new inputs into $corpus" >&2
   rm -rf "$work"
   if [ "$status" -ne 0 ]; then
     failed=1

@@ -10,11 +10,15 @@ cd "$(dirname "$0")/.."
 bash scripts/install-dependencies.sh
 swift build --build-tests
 log=$(mktemp)
+trap 'rm -f "$log"' EXIT
 status=0
 STATELOG_KILLS=${STATELOG_KILLS:-1000} swift test --skip-build \
   --filter 'CrashTests|PowerLoss|InjectedErrorTests|CorruptionTests|TruncationTests|FaultInjectionTests|FuzzRegressionTests' \
   >"$log" 2>&1 || status=$?
 grep -E '^(crash loop|power loss|injected errors)|✘|Test run with' "$log" || true
-rm -f "$log"
-[ "$status" -eq 0 ] || exit "$status"
+if [ "$status" -ne 0 ]; then
+  echo "the torture suites failed (exit $status); the end of their output:" >&2
+  tail -n 200 "$log" >&2
+  exit "$status"
+fi
 bash scripts/fuzz.sh "${FUZZ_SECONDS:-120}"

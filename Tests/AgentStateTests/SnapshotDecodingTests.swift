@@ -43,6 +43,55 @@ struct SnapshotDecodingTests {
     #expect(tasks > 100)
   }
 
+  @Test("a task with every member set decodes in place exactly, from every member the encoder writes")
+  func everyMember() throws {
+    var task = TaskState(id: "t")
+    let steps: [TaskEvent] = [
+      .created(
+        .init(
+          goal: "g", owner: "o",
+          subtasks: [.init(id: "a", description: "A"), .init(id: "b", description: "B")])),
+      .subtaskStarted(.init(id: "a", agent: "worker")),
+      .subtaskFailed(.init(id: "a", error: "timeout", retryable: false)),
+      .subtaskStarted(.init(id: "b", agent: "other")),
+      .subtaskCompleted(.init(id: "b", result: ["rows": 3])),
+      .checkpointed(.init(data: ["cursor": 7], note: "after b")),
+    ]
+    for step in steps { try task.apply(step, mode: .strict) }
+    task.origin = ForkOrigin(stream: "task/source", sequence: 40, version: 12)
+    task.skippedEvents = 2
+    var completed = task
+    try completed.apply(.completed(.init(result: ["ok": true])), mode: .strict)
+    var cancelled = task
+    try cancelled.apply(.cancelled(.init(reason: "user stopped it")), mode: .strict)
+    for state in [task, completed, cancelled] {
+      let decoded = try Self.bothWays(state)
+      #expect(decoded.inPlace == state)
+      #expect(decoded.codable == state)
+    }
+    // Every member is set in one of them, so the decoder reads every key the encoder writes.
+    var written: Set<String> = []
+    for state in [completed, cancelled] {
+      let bytes = try BinaryPayloadCodec().encode(JSONValueEncoder().encode(state))
+      written.formUnion(
+        try bytes.withUnsafeBytes { try BinaryPayloadCodec().decodeObject(from: $0) { $0.memberNames } })
+    }
+    #expect(written == Set(TaskState.CodingKeys.allCases.map(\.stringValue)))
+  }
+
+  @Test("a task snapshot with a negative version is malformed, not a trap")
+  func negativeVersion() throws {
+    var value = try JSONValueEncoder().encode(TaskState(id: "t"))
+    value["version"] = -1
+    let bytes = BinaryPayloadCodec().encode(value)
+    let error = #expect(throws: StateLogError.self) {
+      try bytes.withUnsafeBytes { raw in
+        try BinaryPayloadCodec().decodeObject(from: raw) { try TaskState(snapshot: $0) }
+      }
+    }
+    #expect(error?.message.contains("version") == true)
+  }
+
   @Test("a task snapshot with a member of the wrong kind is a malformed payload naming it")
   func wrongKinds() throws {
     var task = TaskState(id: "t")

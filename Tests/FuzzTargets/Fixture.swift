@@ -1,8 +1,7 @@
 import AgentState
 import Glibc
+import StateLog
 import TestSupport
-
-@testable import StateLog
 
 /// A real log the targets damage copies of, built once per process with
 /// what reading it must give: its events, each stream's events, the answers
@@ -81,11 +80,6 @@ final class Fixture: @unchecked Sendable {
       let time = Timestamp(nanosecondsSinceEpoch: event.timestamp.nanosecondsSinceEpoch + 1)
       return (time, try log.sequence(atOrBefore: time))
     }
-    let lastVersion = log.lastVersion(of: "task/" + Self.taskID)
-    let replay = AgentStateStore(log: log, cacheCapacity: 0, snapshotInterval: 0)
-    for version in 1...lastVersion {
-      taskStates.append((version, try replay.task(Self.taskID).state(at: .version(version)).state))
-    }
     let snapshots = try store.snapshots.sequences(of: "task/" + Self.taskID)
     guard let newest = snapshots.last else { fatalError("the fixture took no snapshot") }
     snapshotPath =
@@ -96,6 +90,19 @@ final class Fixture: @unchecked Sendable {
     activeSegment = names.filter { $0.hasSuffix(".seg") }.last!
     indexName = names.first { $0.hasSuffix(".idx") }!
     reader = try Log.openReadOnly(at: directory, options: FuzzTarget.options())
+    // The expected states come from replay alone, on a copy of the log without
+    // its snapshots, so that the code under test does not make its own answers.
+    let truth = root + "/truth"
+    mkdir(truth, 0o755)
+    for name in names where name.hasSuffix(".seg") || name.hasSuffix(".idx") {
+      Files.write(truth + "/" + name, Files.read(directory + "/" + name))
+    }
+    let replayLog = try Log.openReadOnly(at: truth, options: FuzzTarget.options())
+    let replay = AgentStateStore(log: replayLog, cacheCapacity: 0, snapshotInterval: 0)
+    for version in 1...replayLog.lastVersion(of: "task/" + Self.taskID) {
+      taskStates.append((version, try replay.task(Self.taskID).state(at: .version(version)).state))
+    }
+    try replayLog.close()
   }
 
   var indexPath: String { directory + "/" + indexName }

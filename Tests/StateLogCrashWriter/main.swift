@@ -29,7 +29,11 @@ guard arguments.count == 2 || (arguments.count == 4 && arguments[2] == "--file-s
   emit("usage: StateLogCrashWriter <log-directory> [--file-size-limit BYTES]\n", to: 2)
   exit(2)
 }
-if arguments.count == 4, let bytes = rlim_t(arguments[3]) {
+if arguments.count == 4 {
+  guard let bytes = rlim_t(arguments[3]) else {
+    emit("bad --file-size-limit \(arguments[3])\n", to: 2)
+    exit(2)
+  }
   // The default action of SIGXFSZ kills the process: a full disk must be an
   // error the log reports, so take the errno instead.
   signal(SIGXFSZ, SIG_IGN)

@@ -7,7 +7,7 @@ public import StateLog
 extension TaskState {
   public init(snapshot: PayloadObject) throws {
     self.init(id: try snapshot.string("id"))
-    version = UInt64(try snapshot.int("version"))
+    version = try snapshot.integer(UInt64.self, "version")
     skippedEvents = try snapshot.int("skippedEvents")
     origin = try snapshot.decodeIfPresent(ForkOrigin.self, "origin")
     status = try snapshot.rawValue(Status.self, "status")
@@ -19,7 +19,7 @@ extension TaskState {
     if let checkpoint = try snapshot.objectIfPresent("lastCheckpoint") {
       lastCheckpoint = Checkpoint(
         data: try checkpoint.value("data"), note: try checkpoint.stringIfPresent("note"),
-        version: UInt64(try checkpoint.int("version")))
+        version: try checkpoint.integer(UInt64.self, "version"))
     }
     errors = try snapshot.decode([String].self, "errors")
     result = try snapshot.valueIfPresent("result")

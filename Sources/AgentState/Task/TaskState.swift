@@ -62,7 +62,7 @@ public struct TaskState: AgentStream {
   /// O(1): a task with thousands of subtasks must not replay in quadratic time.
   private var positions = SubtaskPositions()
 
-  enum CodingKeys: String, CodingKey {
+  enum CodingKeys: String, CodingKey, CaseIterable {
     case id, version, skippedEvents, origin, status, goal, owner, subtasks, lastCheckpoint, errors, result
     case cancellationReason
   }

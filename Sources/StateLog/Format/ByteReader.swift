@@ -1,6 +1,6 @@
 /// Why a ``ByteReader`` stopped; callers turn it into a ``StateLogError`` that
 /// names the file and offset.
-enum DecodingFailure: Error, Sendable, Equatable {
+package enum DecodingFailure: Error, Sendable, Equatable {
   /// A field runs past the end of its enclosing buffer.
   case truncated
   /// A varint is longer than 10 bytes or overflows 64 bits.

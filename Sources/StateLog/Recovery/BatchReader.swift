@@ -70,10 +70,10 @@ struct BatchReader {
     if offset >= bufferStart && offset + UInt64(count) <= bufferStart + UInt64(bufferCount) { return }
     let wanted = Int(min(UInt64(max(count, nextChunkSize)), limit - offset))
     nextChunkSize = min(nextChunkSize * 2, Self.chunkSize)
-    if buffer.count < wanted {
-      // Every byte is read into before it is looked at: no need to zero them.
-      buffer = [UInt8](unsafeUninitializedCapacity: wanted) { $1 = wanted }
-    }
+    if buffer.count < wanted { buffer = [UInt8](repeating: 0, count: wanted) }
+    // Until the read succeeds the buffer holds nothing: a failed read must
+    // not leave old bytes looking current.
+    bufferCount = 0
     var filled = 0
     let io = self.io
     let file = self.file

@@ -168,6 +168,16 @@ public struct PayloadObject {
     try optional(name, "an integer") { BinaryPayloadCodec.readInteger(&$0, as: Int.self) }
   }
 
+  /// The integer member `name` as a `T`, such as a `UInt64` version.
+  ///
+  /// - Throws: ``StateLogError`` with ``StateLogError/Code/malformedPayload``
+  ///   naming the member if it is missing, not an integer, or out of `T`'s range.
+  public func integer<T: FixedWidthInteger>(_ type: T.Type, _ name: String) throws(StateLogError) -> T {
+    try required(name, "an integer in \(T.min)...\(T.max)") {
+      BinaryPayloadCodec.readInteger(&$0, as: T.self)
+    }
+  }
+
   /// The number member `name`.
   public func double(_ name: String) throws(StateLogError) -> Double {
     try required(name, "a number") { BinaryPayloadCodec.readDouble(&$0) }

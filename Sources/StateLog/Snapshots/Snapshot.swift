@@ -71,7 +71,7 @@ extension Snapshot {
     return writer.bytes
   }
 
-  init(decoding bytes: [UInt8]) throws(DecodingFailure) {
+  package init(decoding bytes: [UInt8]) throws(DecodingFailure) {
     self = try Checksum.readVerified(bytes, minimumCount: 48 + 1 + 8, magic: Self.magic, what: "snapshot") {
       (reader) throws(DecodingFailure) in
       guard try reader.read(littleEndian: UInt16.self) == Self.formatVersion else {

@@ -7,43 +7,45 @@ import Synchronization
 /// one that writes or prunes snapshots, and every change goes through
 /// ``SnapshotStore``, which keeps the catalog in step. A read-only log lists
 /// the directory on each lookup, since the writer changes it under its feet.
-/// A remembered file that has gone anyway (removed by hand) fails to open, is
-/// skipped like any unusable snapshot, and makes the stream be listed again.
+/// A remembered file that has gone anyway (removed by hand) fails to open and
+/// is dropped from the list.
 final class SnapshotCatalog: Sendable {
   private let streams = Mutex<[String: [UInt64]]>([:])
 
   /// The stream's snapshot sequences, oldest first: remembered, or listed by
   /// `list` and then remembered.
+  ///
+  /// The listing happens under the lock, so that a snapshot written or
+  /// removed meanwhile cannot be lost between the listing and the
+  /// remembering: ``insert(_:of:)`` and ``remove(_:of:)`` wait for it. A
+  /// stream with no snapshot is not remembered, so the catalog holds only
+  /// streams that have some.
   func sequences(of stream: String, list: () throws -> [UInt64]) rethrows -> [UInt64] {
-    if let known = streams.withLock({ $0[stream] }) { return known }
-    let listed = try list()
-    streams.withLock { $0[stream] = listed }
-    return listed
+    try streams.withLock { streams in
+      if let known = streams[stream] { return known }
+      let listed = try list()
+      if !listed.isEmpty { streams[stream] = listed }
+      return listed
+    }
   }
 
-  /// Records a snapshot written at `sequence`, if the stream is remembered.
+  /// Records a snapshot written at `sequence`.
   func insert(_ sequence: UInt64, of stream: String) {
     streams.withLock { streams in
-      guard var known = streams[stream] else { return }
-      streams[stream] = nil
+      // A stream not remembered yet is listed, new snapshot included, when first read.
+      guard var known = streams.removeValue(forKey: stream) else { return }
       let position = known.partitioningIndex { $0 >= sequence }
       if position == known.count || known[position] != sequence { known.insert(sequence, at: position) }
       streams[stream] = known
     }
   }
 
-  /// Records that the snapshot at `sequence` was removed.
+  /// Records that the snapshot at `sequence` is gone.
   func remove(_ sequence: UInt64, of stream: String) {
     streams.withLock { streams in
-      guard var known = streams[stream] else { return }
-      streams[stream] = nil
+      guard var known = streams.removeValue(forKey: stream) else { return }
       known.removeAll { $0 == sequence }
-      streams[stream] = known
+      if !known.isEmpty { streams[stream] = known }
     }
-  }
-
-  /// Forgets what is remembered of `stream`, so the next lookup lists it.
-  func forget(_ stream: String) {
-    _ = streams.withLock { $0.removeValue(forKey: stream) }
   }
 }

@@ -23,7 +23,7 @@ public struct SnapshotStore: Sendable {
 
   /// A stream's snapshot directory: the stream id with every byte other than
   /// `A-Z a-z 0-9 . _ -` written as `%XX`, so any stream id is one safe name.
-  func streamDirectory(_ stream: String) -> String {
+  package func streamDirectory(_ stream: String) -> String {
     var name = ""
     for byte in stream.utf8 {
       switch byte {
@@ -113,8 +113,9 @@ public struct SnapshotStore: Sendable {
         }
         return snapshot
       } catch {
-        // It may have been removed behind the catalog's back: list it again next time.
-        log.snapshotCatalog.forget(stream)
+        // Removed behind the catalog's back: forget it. (A damaged file stays
+        // listed: it is skipped like this each time, until pruning removes it.)
+        if !io.fileExists(path) { log.snapshotCatalog.remove(candidate, of: stream) }
         logger.info(
           "skipped an unusable snapshot",
           metadata: ["statelog.file": "\(path)", "statelog.error": "\(error)"])
@@ -195,15 +196,28 @@ public struct SnapshotStore: Sendable {
   /// that one is the only way to rebuild the states between the horizon and
   /// the next snapshot, and the older ones describe events that are gone.
   public func prune(_ stream: String, keep: Int) throws {
+    guard !log.isReadOnly else {
+      throw StateLogError(.readOnly, "cannot prune snapshots of a log opened read-only")
+    }
+    let folder = streamDirectory(stream)
+    // A crash while writing a snapshot leaves its temporary file behind.
+    for name in try io.contentsOfDirectory(folder) ?? [] where name.hasSuffix(".tmp") {
+      try? io.remove(folder + "/" + name)
+    }
     let sequences = try sequences(of: stream)
     let horizon = log.retentionHorizon
     let anchor = horizon > 1 ? sequences.last { $0 < horizon } : nil
     let surplus = Set(sequences.dropLast(max(0, keep)))
     for sequence in sequences where sequence != anchor && (surplus.contains(sequence) || sequence < horizon) {
-      let path = streamDirectory(stream) + "/" + Self.fileName(sequence)
-      // Another pruning may have removed it already.
-      guard io.fileExists(path) else { continue }
-      try io.remove(path)
+      let path = folder + "/" + Self.fileName(sequence)
+      // Another pruning may have removed it already: gone is what was wanted.
+      if io.fileExists(path) {
+        do {
+          try io.remove(path)
+        } catch {
+          if io.fileExists(path) { throw error }
+        }
+      }
       log.snapshotCatalog.remove(sequence, of: stream)
     }
   }
@@ -222,12 +236,12 @@ public struct SnapshotStore: Sendable {
     }
   }
 
-  static func fileName(_ sequence: UInt64) -> String {
+  package static func fileName(_ sequence: UInt64) -> String {
     let digits = String(sequence)
     return String(repeating: "0", count: 20 - digits.count) + digits + ".snap"
   }
 
-  static func sequence(ofFile name: String) -> UInt64? {
+  package static func sequence(ofFile name: String) -> UInt64? {
     guard name.hasSuffix(".snap"), name.utf8.count == 25 else { return nil }
     return UInt64(name.dropLast(5))
   }

@@ -1,5 +1,6 @@
 import Glibc
 import Subprocess
+import Synchronization
 import SystemPackage
 import TestSupport
 import Testing
@@ -116,7 +117,7 @@ struct CrashTests {
   /// How many times the kill loop kills the writer: 100 by default (CI), the
   /// full 1,000 from `scripts/torture.sh` (`STATELOG_KILLS`).
   static var kills: Int {
-    getenv("STATELOG_KILLS").flatMap { Int(String(cString: $0)) } ?? 100
+    max(1, getenv("STATELOG_KILLS").flatMap { Int(String(cString: $0)) } ?? 100)
   }
 
   @Test(
@@ -158,13 +159,17 @@ struct CrashTests {
     }
     let segments = Files.list(path).filter { $0.hasSuffix(".seg") }
     #expect(segments.count > 2, "the workload should roll segments")
-    #expect(try SnapshotStore(log: Log.openReadOnly(at: path)).count() > 0, "the workload should snapshot")
+    let reader = try Log.openReadOnly(at: path)
+    #expect(try SnapshotStore(log: reader).count() > 0, "the workload should snapshot")
+    try reader.close()
     print(
       "crash loop: \(kills) kills, \(acknowledged) events acknowledged, \(truncations) torn tails truncated")
   }
 
-  @Test("a writer on a full disk (RLIMIT_FSIZE) reports the error and loses nothing acknowledged")
-  func diskFull() async throws {
+  @Test(
+    "a writer whose segment reaches the file size limit (RLIMIT_FSIZE, EFBIG) reports it and loses nothing acknowledged",
+    .timeLimit(.minutes(1)))
+  func fileSizeLimit() async throws {
     let directory = TemporaryDirectory("full")
     let path = directory.child("log")
     let limit = 48 << 10
@@ -186,6 +191,7 @@ struct CrashTests {
     #expect(try log.verify().isSound)
     // With room again, the log takes appends.
     try log.append([NewEvent(stream: "after/full", type: "probe", payload: [3])])
+    try log.close()
   }
 
   @Test(
@@ -194,25 +200,24 @@ struct CrashTests {
     let directory = TemporaryDirectory("race")
     let path = directory.child("log")
     let racers = 4
-    // The winner keeps the lock until every loser has given up.
-    let (losses, lost) = AsyncStream.makeStream(of: Void.self)
+    // Each racer reports once: a winner at its first acknowledgement, a loser
+    // when it exits. Winners keep the lock until all have reported, so that a
+    // slow loser cannot win after them; should two win, both still end.
+    let reports = RaceReports(racers: racers)
     let outcomes = try await withThrowingTaskGroup(of: (won: Bool, status: TerminationStatus).self) { group in
-      for _ in 0..<racers {
+      for racer in 0..<racers {
         group.addTask {
           let result = try await run(
             .path(FilePath(Self.writerPath)), arguments: [path], input: .none, output: .sequence,
             error: .discarded
           ) { execution -> Bool in
             for try await line in execution.standardOutput.strings() where line.hasPrefix("ack ") {
-              var remaining = racers - 1
-              for await _ in losses {
-                remaining -= 1
-                if remaining == 0 { break }
-              }
+              reports.report()
+              for await _ in reports.streams[racer].stream {}
               try execution.send(signal: .kill)
               return true
             }
-            lost.yield()
+            reports.report()
             return false
           }
           return (result.closureResult, result.terminationStatus)
@@ -224,6 +229,29 @@ struct CrashTests {
     for outcome in outcomes where !outcome.won {
       #expect(outcome.status == .exited(4), "a loser should be refused as locked, not \(outcome.status)")
     }
-    #expect(try Log.open(at: path).verify().isSound)
+    let log = try Log.open(at: path)
+    #expect(try log.verify().isSound)
+    try log.close()
+  }
+}
+
+/// The racers of ``CrashTests/openRace()``: how many have reported, and a
+/// stream per racer that ends once all have.
+private final class RaceReports: Sendable {
+  let racers: Int
+  let streams: [(stream: AsyncStream<Void>, continuation: AsyncStream<Void>.Continuation)]
+  private let count = Mutex(0)
+
+  init(racers: Int) {
+    self.racers = racers
+    streams = (0..<racers).map { _ in AsyncStream.makeStream(of: Void.self) }
+  }
+
+  func report() {
+    let reported = count.withLock {
+      $0 += 1
+      return $0
+    }
+    if reported == racers { streams.forEach { $0.continuation.finish() } }
   }
 }

@@ -79,10 +79,15 @@ final class FaultInjectingFileIO: FileIO {
 
   func close(_ file: StateLog.FileHandle) { base.close(file) }
 
+  /// The largest buffer any read asked to fill: what a reader allocated for it.
+  var largestRead: Int { largest.withLock { $0 } }
+  private let largest = Mutex(0)
+
   func read(_ file: StateLog.FileHandle, into buffer: UnsafeMutableRawBufferPointer, at offset: UInt64)
     throws(StateLogError) -> Int
   {
     _ = try check(.read, path: file.path)
+    largest.withLock { $0 = max($0, buffer.count) }
     return try base.read(file, into: buffer, at: offset)
   }
 

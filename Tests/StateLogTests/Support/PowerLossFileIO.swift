@@ -77,6 +77,7 @@ final class PowerLossFileIO: FileIO {
     state.withLock {
       $0.fault = ($0.operations + operation, fault)
       $0.faulted = nil
+      $0.faultedPath = nil
     }
   }
 
