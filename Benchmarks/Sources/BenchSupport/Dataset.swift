@@ -19,38 +19,66 @@ public struct Dataset: Sendable {
   public static func make(events: Int, batchSize: Int = 100, streams: Int = 8, seed: UInt64 = 0x5EED)
     -> Dataset
   {
-    var random = SplitMix64(seed: seed)
-    let streamIDs = (0..<streams).map { index in
-      "conversation/" + hex(random.next(), digits: 12) + "-\(index)"
-    }
-    let roles = ["user", "assistant", "assistant", "tool"]
-    let baseTime: Int64 = 1_750_000_000_000_000_000
+    var generator = Generator(streams: streams, seed: seed)
     var batches: [[NewEvent]] = []
     batches.reserveCapacity((events + batchSize - 1) / batchSize)
     var batch: [NewEvent] = []
-    var payloadBytes = 0
-    var turns = [Int](repeating: 0, count: streams)
-    for index in 0..<events {
-      let stream = Int(random.next() % UInt64(streams))
-      turns[stream] += 1
-      let role = roles[Int(random.next() % UInt64(roles.count))]
-      // 230 to 370 bytes of JSON, 300 on average.
-      let target = 230 + Int(random.next() % 141)
-      let payload = message(role: role, turn: turns[stream], totalBytes: target, random: &random)
-      payloadBytes += payload.count
-      batch.append(
-        NewEvent(
-          stream: streamIDs[stream], type: "conversation.message_added", schemaVersion: 1,
-          id: EventID.random(using: &random),
-          timestamp: Timestamp(nanosecondsSinceEpoch: baseTime + Int64(index) * 1_000_000),
-          payload: payload))
+    for _ in 0..<events {
+      batch.append(generator.next())
       if batch.count == batchSize {
         batches.append(batch)
         batch.removeAll(keepingCapacity: true)
       }
     }
     if !batch.isEmpty { batches.append(batch) }
-    return Dataset(batches: batches, count: events, payloadBytes: payloadBytes)
+    return Dataset(batches: batches, count: events, payloadBytes: generator.payloadBytes)
+  }
+
+  /// The events of ``make(events:batchSize:streams:seed:)`` one at a time, the
+  /// same bytes in the same order, for logs too large to hold as one `Dataset`
+  /// in memory (W6 writes up to 10 million events).
+  public struct Generator: Sendable {
+    var random: SplitMix64
+    let streamIDs: [String]
+    var turns: [Int]
+    /// How many events were generated so far.
+    public private(set) var count = 0
+    /// The sum of the payload sizes generated so far.
+    public private(set) var payloadBytes = 0
+
+    static let roles = ["user", "assistant", "assistant", "tool"]
+    static let baseTime: Int64 = 1_750_000_000_000_000_000
+
+    public init(streams: Int = 8, seed: UInt64 = 0x5EED) {
+      var random = SplitMix64(seed: seed)
+      streamIDs = (0..<streams).map { index in
+        "conversation/" + Dataset.hex(random.next(), digits: 12) + "-\(index)"
+      }
+      self.random = random
+      turns = [Int](repeating: 0, count: streams)
+    }
+
+    public mutating func next() -> NewEvent {
+      let stream = Int(random.next() % UInt64(streamIDs.count))
+      turns[stream] += 1
+      let role = Self.roles[Int(random.next() % UInt64(Self.roles.count))]
+      // 230 to 370 bytes of JSON, 300 on average.
+      let target = 230 + Int(random.next() % 141)
+      let payload = Dataset.message(role: role, turn: turns[stream], totalBytes: target, random: &random)
+      payloadBytes += payload.count
+      let event = NewEvent(
+        stream: streamIDs[stream], type: "conversation.message_added", schemaVersion: 1,
+        id: EventID.random(using: &random),
+        timestamp: Timestamp(nanosecondsSinceEpoch: Self.baseTime + Int64(count) * 1_000_000),
+        payload: payload)
+      count += 1
+      return event
+    }
+
+    /// The next `count` events, as one batch.
+    public mutating func next(_ count: Int) -> [NewEvent] {
+      (0..<count).map { _ in next() }
+    }
   }
 
   /// `{"role":"…","turn":N,"content":"…"}` of exactly `totalBytes` bytes (or a

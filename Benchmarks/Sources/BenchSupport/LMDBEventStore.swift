@@ -27,9 +27,10 @@ import StateLog
 /// - The application keeps each stream's last version in memory, as the SQLite
 ///   baseline does.
 public final class LMDBEventStore {
-  private let environment: OpaquePointer
-  private let events: MDB_dbi
-  private let streams: MDB_dbi
+  // Internal for ``ConcurrentWriter``, which shares the environment.
+  let environment: OpaquePointer
+  let events: MDB_dbi
+  let streams: MDB_dbi
   /// One event's index key, encoded before it is put.
   private var scratch: UnsafeMutableRawPointer
   private var scratchCapacity = 256
@@ -103,7 +104,7 @@ public final class LMDBEventStore {
     try Self.check("mdb_env_sync", code)
   }
 
-  private static func check(_ what: String, _ code: Int32) throws {
+  static func check(_ what: String, _ code: Int32) throws {
     guard code == MDB_SUCCESS else { throw BenchError("\(what): \(String(cString: mdb_strerror(code)))") }
   }
 
@@ -171,6 +172,27 @@ public final class LMDBEventStore {
           mdb_cursor_put(indexCursor, &indexKey, &indexValue, UInt32(MDB_NOOVERWRITE)))
       }
     }
+  }
+
+  /// The last sequence stored, read in a read transaction with a cursor at the
+  /// last key of the events database, as an event store reads its head when
+  /// it opens.
+  public func lastStoredSequence() throws -> UInt64 {
+    var transaction: OpaquePointer?
+    try Self.check("mdb_txn_begin", mdb_txn_begin(environment, nil, UInt32(MDB_RDONLY), &transaction))
+    defer { mdb_txn_abort(transaction) }
+    var cursor: OpaquePointer?
+    try Self.check("mdb_cursor_open", mdb_cursor_open(transaction, events, &cursor))
+    defer { mdb_cursor_close(cursor) }
+    var key = MDB_val()
+    var value = MDB_val()
+    let code = mdb_cursor_get(cursor, &key, &value, MDB_LAST)
+    if code == MDB_NOTFOUND { return 0 }
+    try Self.check("mdb_cursor_get", code)
+    guard key.mv_size == 8, let data = key.mv_data else {
+      throw BenchError("malformed event key of \(key.mv_size) bytes")
+    }
+    return UInt64(bigEndian: data.loadUnaligned(as: UInt64.self))
   }
 
   /// Reads every event in sequence order with a cursor over the events

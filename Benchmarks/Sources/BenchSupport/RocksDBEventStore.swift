@@ -34,13 +34,14 @@ import StateLog
 ///   baseline does. RocksDB does not enforce the index's uniqueness (a put
 ///   overwrites): that would cost a read per event.
 public final class RocksDBEventStore {
-  private let db: OpaquePointer
+  // Internal for ``ConcurrentWriter``, which shares the handle.
+  let db: OpaquePointer
   private let options: OpaquePointer
   private let tableOptions: OpaquePointer
   private let cache: OpaquePointer
-  private let writeOptions: OpaquePointer
-  private let events: OpaquePointer
-  private let streams: OpaquePointer
+  let writeOptions: OpaquePointer
+  let events: OpaquePointer
+  let streams: OpaquePointer
   private let batch: OpaquePointer
   /// One event's value and index key, encoded before they are copied into the batch.
   private var scratch: UnsafeMutableRawPointer
@@ -115,7 +116,11 @@ public final class RocksDBEventStore {
   }
 
   /// Flushes both memtables to tables, waiting for it, and closes the database.
-  public func close() throws {
+  ///
+  /// - Parameter flush: `false` closes without flushing, as a killed process
+  ///   would leave the database: what the memtables held is only in the WAL,
+  ///   and the next open replays it (W6).
+  public func close(flush: Bool = true) throws {
     guard !isClosed else { return }
     isClosed = true
     let flushOptions = rocksdb_flushoptions_create()
@@ -123,7 +128,7 @@ public final class RocksDBEventStore {
     rocksdb_flushoptions_set_wait(flushOptions, 1)
     // Closes even when a flush fails, and throws the first error after.
     var failure: (any Error)?
-    for family in [events, streams] {
+    for family in flush ? [events, streams] : [] {
       do {
         try Self.check("rocksdb_flush_cf") { rocksdb_flush_cf(db, flushOptions, family, $0) }
       } catch {
@@ -145,12 +150,12 @@ public final class RocksDBEventStore {
   /// perf context unless told not to (its default level is "count"); through
   /// the shared library each count is a TLS lookup, about a sixth of W3's time.
   /// The level is per thread, so it is set on the thread about to write or read.
-  private static func disablePerfCounters() {
+  static func disablePerfCounters() {
     rocksdb_set_perf_level(Int32(rocksdb_disable))
   }
 
   /// Runs `body` with RocksDB's `char** errptr` and throws the error it reports.
-  private static func check(
+  static func check(
     _ what: String, _ body: (_ error: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> Void
   ) throws {
     var error: UnsafeMutablePointer<CChar>?
@@ -203,6 +208,22 @@ public final class RocksDBEventStore {
           batch, streams, indexKey.assumingMemoryBound(to: CChar.self), indexKeySize, keyBytes, key.count)
       }
     }
+  }
+
+  /// The last sequence stored: a seek to the last key of the events column
+  /// family, as an event store reads its head when it opens.
+  public func lastStoredSequence() throws -> UInt64 {
+    let readOptions = rocksdb_readoptions_create()
+    defer { rocksdb_readoptions_destroy(readOptions) }
+    let iterator = rocksdb_create_iterator_cf(db, readOptions, events)
+    defer { rocksdb_iter_destroy(iterator) }
+    rocksdb_iter_seek_to_last(iterator)
+    try Self.check("iterator") { rocksdb_iter_get_error(iterator, $0) }
+    guard rocksdb_iter_valid(iterator) != 0 else { return 0 }
+    var keyCount = 0
+    let key = rocksdb_iter_key(iterator, &keyCount)
+    guard keyCount == 8, let key else { throw BenchError("malformed event key of \(keyCount) bytes") }
+    return UInt64(bigEndian: UnsafeRawPointer(key).loadUnaligned(as: UInt64.self))
   }
 
   /// Reads every event in sequence order with an iterator over the events

@@ -46,7 +46,17 @@ public final class SQLiteEventStore {
   public static func path(in directory: String) -> String { directory + "/events.sqlite" }
 
   /// Opens (creating) `events.sqlite` in `directory`.
-  public init(directory: String, durable: Bool) throws {
+  ///
+  /// - Parameters:
+  ///   - busyTimeout: Milliseconds a statement waits for another connection's
+  ///     lock before it fails with `SQLITE_BUSY`; 0 fails at once.
+  ///   - beginImmediately: Whether appends start with `BEGIN IMMEDIATE`, taking
+  ///     the write lock up front. Needed when several connections append: a
+  ///     deferred transaction that must upgrade its read lock can fail with
+  ///     `SQLITE_BUSY_SNAPSHOT` without waiting.
+  public init(directory: String, durable: Bool, busyTimeout: Int32 = 0, beginImmediately: Bool = false)
+    throws
+  {
     var handle: OpaquePointer?
     let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
     guard sqlite3_open_v2(Self.path(in: directory), &handle, flags, nil) == SQLITE_OK, let handle else {
@@ -55,6 +65,8 @@ public final class SQLiteEventStore {
       throw BenchError("sqlite3_open_v2: \(message)")
     }
     db = handle
+    // Before the pragmas: with other connections open, even they may wait.
+    if busyTimeout > 0 { sqlite3_busy_timeout(handle, busyTimeout) }
     try execute("PRAGMA journal_mode=WAL")
     try execute("PRAGMA synchronous=\(durable ? "FULL" : "OFF")")
     try execute("PRAGMA cache_size=-65536")
@@ -67,7 +79,7 @@ public final class SQLiteEventStore {
     try execute(Self.schema)
     insert = try prepare(
       "INSERT INTO events(stream, version, type, schema_version, time, id, payload) VALUES (?,?,?,?,?,?,?)")
-    begin = try prepare("BEGIN")
+    begin = try prepare(beginImmediately ? "BEGIN IMMEDIATE" : "BEGIN")
     commit = try prepare("COMMIT")
   }
 
@@ -88,6 +100,28 @@ public final class SQLiteEventStore {
     commit = nil
     isClosed = true
     guard sqlite3_close(db) == SQLITE_OK else { throw error("sqlite3_close") }
+  }
+
+  /// Closes the connection without checkpointing the WAL, leaving the files
+  /// as a process killed at this point would: the next open must recover the
+  /// WAL (W6).
+  public func closeWithoutCheckpoint() throws {
+    guard csqlite_disable_checkpoint_on_close(db) == SQLITE_OK else {
+      throw error("SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE")
+    }
+    try close()
+  }
+
+  /// The last sequence stored, `SELECT max(seq)`: a seek to the end of the
+  /// table's b-tree, as an event store reads its head when it opens.
+  public func lastStoredSequence() throws -> UInt64 {
+    var statement: OpaquePointer?
+    guard sqlite3_prepare_v2(db, "SELECT max(seq) FROM events", -1, &statement, nil) == SQLITE_OK else {
+      throw error("SELECT max(seq)")
+    }
+    defer { sqlite3_finalize(statement) }
+    guard sqlite3_step(statement) == SQLITE_ROW else { throw error("SELECT max(seq)") }
+    return UInt64(sqlite3_column_int64(statement, 0))
   }
 
   func execute(_ sql: String) throws {

@@ -5,7 +5,9 @@
 //
 // Environment: STATELOG_BENCH_EVENTS (default 100000), STATELOG_BENCH_REPEATS
 // (default 3), STATELOG_BENCH_DIR (scratch folder, default /tmp; must be on the
-// disk under test), STATELOG_BENCH_ONLY (comma-separated workloads, e.g. W3,W4),
+// disk under test), STATELOG_BENCH_ONLY (comma-separated workloads of W1 to W8,
+// e.g. W3,W4; W2 and W6 are sized by their own variables, see
+// DurableAppendReport.swift and OpenReport.swift),
 // STATELOG_BENCH_SQLITE_PRAGMAS (extra pragmas for the baseline, e.g.
 // "locking_mode=EXCLUSIVE"), STATELOG_BENCH_ROCKSDB_OPTIONS (extra RocksDB
 // options, e.g. "max_write_buffer_number=2"). `--profile W3|W4` runs only
@@ -24,6 +26,14 @@ let defaultOutput = URL(fileURLWithPath: #filePath)
 var output = defaultOutput
 if let index = CommandLine.arguments.firstIndex(of: "--output"), index + 1 < CommandLine.arguments.count {
   output = CommandLine.arguments[index + 1]
+}
+
+let knownWorkloads: Set = ["W1", "W2", "W3", "W4", "W5", "W6", "W7", "W8"]
+if let only, !only.isSubset(of: knownWorkloads) {
+  let unknown = only.subtracting(knownWorkloads).sorted()
+  FileHandle.standardError.write(
+    Data("STATELOG_BENCH_ONLY: unknown \(unknown); known: \(knownWorkloads.sorted())\n".utf8))
+  exit(2)
 }
 
 func wanted(_ workload: String) -> Bool { only?.contains(workload) ?? true }
@@ -57,7 +67,7 @@ func log(_ text: String) {
   FileHandle.standardError.write(Data((text + "\n").utf8))
 }
 
-// W5 and W8 make their own data; the batches are for W1, W3, W4 and W7.
+// W2, W5, W6 and W8 make their own data; the batches are for W1, W3, W4 and W7.
 let needsBatches = CommandLine.arguments.contains("--profile") || ["W1", "W3", "W4", "W7"].contains(where: wanted)
 log("generating \(needsBatches ? eventCount : 0) events…")
 let data = Dataset.make(events: needsBatches ? eventCount : 0)
@@ -288,6 +298,7 @@ removeReplayDirectories()
 // MARK: Report
 
 func format(_ value: Double, unit: String) -> String {
+  if unit == "ms" { return formatLatency(value * 1e6) }
   if unit == "events/s" {
     let formatter = NumberFormatter()
     formatter.numberStyle = .decimal
@@ -297,48 +308,61 @@ func format(_ value: Double, unit: String) -> String {
   return String(format: "%.1f B", value)
 }
 
-let rows = [w1, w3, w4, w4rebuild, w7, w7raw].filter { !$0.stateLog.isEmpty && !$0.sqlite.isEmpty }
-var table: [[String]] = [
-  [
-    "Workload", "StateLog", "SQLite", "RocksDB", "LMDB", "StateLog/SQLite", "StateLog/RocksDB",
-    "StateLog/LMDB", "Target", "Met",
-  ]
+let tableHeader = [
+  "Workload", "StateLog", "SQLite", "RocksDB", "LMDB", "StateLog/SQLite", "StateLog/RocksDB",
+  "StateLog/LMDB", "Target", "Met",
 ]
-var json: [[String: Any]] = []
-for row in rows {
+
+/// A row's line in a table: the medians, StateLog's ratio to each baseline,
+/// the target and whether it is met. An engine without samples shows "-".
+func tableLine(_ row: Row) -> [String] {
   let s = median(row.stateLog)
-  let q = median(row.sqlite)
-  let r = row.rocksdb.isEmpty ? nil : median(row.rocksdb)
-  let l = row.lmdb.isEmpty ? nil : median(row.lmdb)
-  let ratio = s / q
-  let met = row.meets(s, q)
+  let baselines = [row.sqlite, row.rocksdb, row.lmdb].map { $0.isEmpty ? nil : median($0) }
   let isReference = row.target.hasPrefix("(")
-  table.append([
-    row.workload, format(s, unit: row.unit), format(q, unit: row.unit),
-    r.map { format($0, unit: row.unit) } ?? "-", l.map { format($0, unit: row.unit) } ?? "-",
-    String(format: "%.2fx", ratio), r.map { String(format: "%.2fx", s / $0) } ?? "-",
-    l.map { String(format: "%.2fx", s / $0) } ?? "-", row.target, isReference ? "-" : (met ? "yes" : "no"),
-  ])
+  let met = row.meets(s, baselines[0] ?? .nan)
+  return [row.workload, format(s, unit: row.unit)]
+    + baselines.map { $0.map { format($0, unit: row.unit) } ?? "-" }
+    + baselines.map { $0.map { String(format: "%.2fx", s / $0) } ?? "-" }
+    + [row.target, isReference ? "-" : (met ? "yes" : "no")]
+}
+
+/// A row's entry in results.json.
+func jsonEntry(_ row: Row) -> [String: Any] {
+  let s = median(row.stateLog)
   // "ratio" stays StateLog/SQLite, as in results.json files before the other baselines.
   var entry: [String: Any] = [
-    "workload": row.workload, "unit": row.unit, "statelog": s, "sqlite": q, "ratio": ratio,
-    "statelogSamples": row.stateLog, "sqliteSamples": row.sqlite, "target": row.target,
+    "workload": row.workload, "unit": row.unit, "statelog": s, "statelogSamples": row.stateLog,
+    "target": row.target,
   ]
-  if let r {
+  if !row.sqlite.isEmpty {
+    let q = median(row.sqlite)
+    entry["sqlite"] = q
+    entry["sqliteSamples"] = row.sqlite
+    entry["ratio"] = s / q
+  }
+  if !row.rocksdb.isEmpty {
+    let r = median(row.rocksdb)
     entry["rocksdb"] = r
     entry["rocksdbSamples"] = row.rocksdb
     entry["ratioRocksDB"] = s / r
   }
-  if let l {
+  if !row.lmdb.isEmpty {
+    let l = median(row.lmdb)
     entry["lmdb"] = l
     entry["lmdbSamples"] = row.lmdb
     entry["ratioLMDB"] = s / l
   }
-  if !isReference { entry["met"] = met }
+  if !row.target.hasPrefix("(") {
+    entry["met"] = row.meets(s, row.sqlite.isEmpty ? .nan : median(row.sqlite))
+  }
   for (key, value) in row.notes { entry[key] = value }
   for (key, samples) in row.noteSamples { entry[key] = median(samples) }
-  json.append(entry)
+  return entry
 }
+
+let rows = [w1, w3, w4, w4rebuild, w7, w7raw].filter { !$0.stateLog.isEmpty && !$0.sqlite.isEmpty }
+let table = [tableHeader] + rows.map(tableLine)
+var json = rows.map(jsonEntry)
 
 if !rows.isEmpty { renderTable(table) }
 if !floor.isEmpty {
@@ -350,6 +374,24 @@ if !rows.isEmpty {
 print(
   "\(eventCount) events of \(data.payloadBytes / max(eventCount, 1)) payload bytes on average, in batches of 100, \(repeats) run(s) each, medians."
 )
+}
+
+var w2Document: [String: Any] = [:]
+var w6Document: [[String: Any]] = []
+do {
+  if wanted("W2") {
+    let w2 = try runW2()
+    json += w2.rows.map(jsonEntry)
+    w2Document = w2.document
+  }
+  if wanted("W6") {
+    let w6 = try runW6()
+    json += w6.rows.map(jsonEntry)
+    w6Document = w6.document
+  }
+} catch {
+  log("benchmark failed: \(error)")
+  exit(1)
 }
 
 let agentState = runAgentStateWorkloads()
@@ -369,6 +411,8 @@ let document: [String: Any] = [
   "results": json,
   "w1DiskFloorEventsPerSecond": floor.isEmpty ? 0 : median(floor),
   "w1DiskFloorSamples": floor,
+  "w2DurableSingleEventAppend": w2Document,
+  "w6Open": w6Document,
   "w5PointInTimeState": agentState.w5,
   "w8AgentTurnLoop": agentState.w8,
 ]
