@@ -127,6 +127,27 @@ struct SnapshotTests {
     try reader.close()
   }
 
+  @Test("a sound snapshot whose state does not decode is skipped with a warning, and replay answers")
+  func undecodableState() throws {
+    let directory = TemporaryDirectory("undecodable")
+    let captured = CapturedLog()
+    var options = LogOptions()
+    options.durability = .buffered
+    options.logger = captured.logger
+    let store = try AgentStateStore.open(at: directory.path, options: options, snapshotInterval: 0)
+    try store.task("t").create(goal: "g", subtasks: [("a", "A")])
+    let expected = try store.task("t").startSubtask("a")
+    let sequence = try #require(store.log.sequence(ofVersion: 2, inStream: "task/t"))
+    try store.snapshots.write(
+      Snapshot(
+        stream: "task/t", sequence: sequence, version: 2,
+        timestamp: try store.log.event(at: sequence).timestamp,
+        stateVersion: TaskState.stateVersion, payload: BinaryPayloadCodec().encode(["not": "a task"])))
+    let reader = AgentStateStore(log: store.log, cacheCapacity: 0, snapshotInterval: 0)
+    #expect(try reader.task("t").state(at: .version(2)).state == expected)
+    #expect(captured.messages(atLeast: .warning).contains { $0.contains("does not decode") })
+  }
+
   @Test("a read from a snapshot touches no event before it")
   func snapshotIsUsed() throws {
     let directory = TemporaryDirectory("used")

@@ -168,8 +168,11 @@ public final class AgentStateStore: Sendable {
           try BinaryPayloadCodec().decodeObject(from: $0) { try State(snapshot: $0) }
         }
         if state.version == snapshot.version { return (state, snapshot.sequence) }
+        snapshots.reportUndecodable(
+          snapshot, AgentStateError(.invalidArgument, "the state is at version \(state.version)"))
       } catch {
-        // A snapshot whose state no longer decodes is derived data: replay instead.
+        // Derived data: replay instead, but say so.
+        snapshots.reportUndecodable(snapshot, error)
       }
     }
     guard removed == 0 else {

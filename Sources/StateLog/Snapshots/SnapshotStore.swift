@@ -124,6 +124,18 @@ public struct SnapshotStore: Sendable {
     return nil
   }
 
+  /// Logs that `snapshot`, sound and matching the log, holds a state that
+  /// does not decode, so its reader replays instead: the sign of a bug, or
+  /// of a state whose shape changed without a new state version.
+  public func reportUndecodable(_ snapshot: Snapshot, _ error: any Error) {
+    logger.warning(
+      "skipped a snapshot whose state does not decode; replaying instead",
+      metadata: [
+        "statelog.file": "\(streamDirectory(snapshot.stream) + "/" + Self.fileName(snapshot.sequence))",
+        "statelog.error": "\(error)",
+      ])
+  }
+
   /// Checks every stored snapshot: that it decodes, belongs where it is filed,
   /// and matches the log.
   ///

@@ -85,7 +85,9 @@ struct InjectedErrorTests {
           "\(fault) at operation \(operation) (\(io.faultedOperation.map { "\($0)" } ?? "not fired"))"
         guard let hit = io.faultedOperation else { continue }
         fired += 1
-        if case .error = fault, [.write, .synchronize, .synchronizeDirectory, .rename, .truncate].contains(hit) {
+        if case .error = fault,
+          [.write, .synchronize, .synchronizeDirectory, .rename, .truncate].contains(hit)
+        {
           // A failed write or sync is never swallowed: the append, the open
           // or the close that did it throws; only a derived file (a sealed
           // segment's index, rebuilt at the next open) may fail with a warning.
