@@ -20,7 +20,8 @@ public struct Percentiles: Sendable {
     }
     // Nearest rank: the smallest sample with at least p% of the samples at or below it.
     func rank(_ p: Double) -> Double {
-      Double(sorted[Swift.max(0, Swift.min(sorted.count - 1, Int((p * Double(sorted.count)).rounded(.up)) - 1))])
+      Double(
+        sorted[Swift.max(0, Swift.min(sorted.count - 1, Int((p * Double(sorted.count)).rounded(.up)) - 1))])
     }
     p50 = rank(0.50)
     p99 = rank(0.99)
@@ -28,7 +29,12 @@ public struct Percentiles: Sendable {
     mean = Double(sorted.reduce(0, +)) / Double(sorted.count)
   }
 
-  public var json: [String: Any] { ["count": count, "p50Nanoseconds": p50, "p99Nanoseconds": p99, "maxNanoseconds": max, "meanNanoseconds": mean] }
+  public var json: [String: Any] {
+    [
+      "count": count, "p50Nanoseconds": p50, "p99Nanoseconds": p99, "maxNanoseconds": max,
+      "meanNanoseconds": mean,
+    ]
+  }
 }
 
 /// W5 (point-in-time state) and W8 (agent turn loop) on the AgentState store.
@@ -61,7 +67,8 @@ public enum AgentStateWorkloads {
   ///   so that it is read out of a log that many times larger.
   /// - Returns: The stream's last version.
   public static func writeW5Stream(
-    _ kind: Kind, events: Int, directory: String, snapshotInterval: Int, snapshotsKept: Int, surrounding: Int = 0
+    _ kind: Kind, events: Int, directory: String, snapshotInterval: Int, snapshotsKept: Int,
+    surrounding: Int = 0
   ) throws -> UInt64 {
     let options = StateLogWorkloads.options(durability: .buffered)
     let store = try AgentStateStore.open(
@@ -73,7 +80,8 @@ public enum AgentStateWorkloads {
       let batch = try (0..<surrounding).map { _ in
         others += 1
         return try store.events.newEvent(
-          ProfileEvent.PreferenceSet(key: preferenceKeys[others % preferenceKeys.count], value: .int(Int64(others))),
+          ProfileEvent.PreferenceSet(
+            key: preferenceKeys[others % preferenceKeys.count], value: .int(Int64(others))),
           stream: "profile/other-\(others % 100)")
       }
       try store.log.append(batch)
@@ -98,7 +106,8 @@ public enum AgentStateWorkloads {
         last = try task.append(
           .subtaskStarted(.init(id: id, agent: "worker-\(cycle % 3)")),
           .checkpointed(.init(data: ["cycle": .int(Int64(cycle)), "subtask": .string(id)], note: "started")),
-          .checkpointed(.init(data: ["cycle": .int(Int64(cycle)), "progress": .double(0.5)], note: "halfway"))
+          .checkpointed(
+            .init(data: ["cycle": .int(Int64(cycle)), "progress": .double(0.5)], note: "halfway"))
         ).version
         try surround()
         cycle += 1
@@ -131,7 +140,9 @@ public enum AgentStateWorkloads {
     switch kind {
     case .profile:
       let profile = store.profile(w5StreamID)
-      return try timePoints(points, warmup: warmup) { profileDigest(try profile.state(at: .version($0)).state) }
+      return try timePoints(points, warmup: warmup) {
+        profileDigest(try profile.state(at: .version($0)).state)
+      }
     case .task:
       let task = store.task(w5StreamID)
       return try timePoints(points, warmup: warmup) { taskDigest(try task.state(at: .version($0)).state) }
@@ -190,7 +201,9 @@ public enum AgentStateWorkloads {
     let sqlite = try SQLiteEventStore(directory: directory, durable: false)
     defer { try? sqlite.close() }
     let stream = kind.streamPrefix + w5StreamID
-    return try timePoints(points, warmup: warmup) { try sqlite.foldStream(stream, throughVersion: $0, kind: kind) }
+    return try timePoints(points, warmup: warmup) {
+      try sqlite.foldStream(stream, throughVersion: $0, kind: kind)
+    }
   }
 
   /// How many events the log in `directory` holds.
@@ -261,11 +274,14 @@ public enum AgentStateWorkloads {
           .assistant, answer, tokens: .init(input: 200 + turn * 8, output: answer.utf8.count / 4))
         let state = try chat.state()
         result.turns.append(monotonicNanoseconds() - start)
-        guard state.messages.count == 2 * turn else { throw BenchError("W8: \(state.messages.count) messages after turn \(turn)") }
+        guard state.messages.count == 2 * turn else {
+          throw BenchError("W8: \(state.messages.count) messages after turn \(turn)")
+        }
         if footprintAt.contains(turn) {
           store.waitForSnapshots()
           let size = Files.size(of: directory)
-          result.footprint.append((turn, size.bytes, size.allocated, textBytes, Files.size(of: directory + "/snapshots").bytes))
+          result.footprint.append(
+            (turn, size.bytes, size.allocated, textBytes, Files.size(of: directory + "/snapshots").bytes))
         }
       }
       try store.close()
@@ -279,7 +295,9 @@ public enum AgentStateWorkloads {
       let state = try store.conversation(id).state()
       result.currentState.append(monotonicNanoseconds() - start)
       try store.close()
-      guard state.messages.count == 2 * turns else { throw BenchError("W8: current state has \(state.messages.count) messages") }
+      guard state.messages.count == 2 * turns else {
+        throw BenchError("W8: current state has \(state.messages.count) messages")
+      }
     }
     let store = try AgentStateStore.open(at: directory, options: options, snapshotInterval: 0)
     defer { try? store.close() }
@@ -290,7 +308,9 @@ public enum AgentStateWorkloads {
       let start = monotonicNanoseconds()
       let state = try chat.state(at: .version(21))
       result.stateAtTurn10.append(monotonicNanoseconds() - start)
-      guard state.state.messages.count == 20 else { throw BenchError("W8: turn 10 has \(state.state.messages.count) messages") }
+      guard state.state.messages.count == 20 else {
+        throw BenchError("W8: turn 10 has \(state.state.messages.count) messages")
+      }
     }
     _ = try store.log.history(of: stream, limit: Int.max)
     for _ in 0..<samples {
@@ -314,9 +334,12 @@ extension SQLiteEventStore {
   /// into a dictionary state, decoding each payload with JSONSerialization.
   ///
   /// - Returns: The same digest as ``AgentStateWorkloads`` computes from the state.
-  func foldStream(_ stream: String, throughVersion version: UInt64, kind: AgentStateWorkloads.Kind) throws -> Int {
+  func foldStream(_ stream: String, throughVersion version: UInt64, kind: AgentStateWorkloads.Kind) throws
+    -> Int
+  {
     if foldStatement == nil {
-      foldStatement = try prepare("SELECT version, type, payload FROM events WHERE stream=?1 AND version<=?2 ORDER BY version")
+      foldStatement = try prepare(
+        "SELECT version, type, payload FROM events WHERE stream=?1 AND version<=?2 ORDER BY version")
     }
     let statement = foldStatement
     defer { sqlite3_reset(statement) }
@@ -326,7 +349,9 @@ extension SQLiteEventStore {
         statement, 1, UnsafeRawPointer(stream.baseAddress)?.assumingMemoryBound(to: CChar.self),
         Int32(stream.count), csqlite_transient())
     }
-    guard bound == SQLITE_OK, sqlite3_bind_int64(statement, 2, Int64(version)) == SQLITE_OK else { throw error("bind") }
+    guard bound == SQLITE_OK, sqlite3_bind_int64(statement, 2, Int64(version)) == SQLITE_OK else {
+      throw error("bind")
+    }
     var preferences: [String: Any] = [:]
     var subtasks: [String: String] = [:]
     var order: [String] = []
@@ -338,7 +363,8 @@ extension SQLiteEventStore {
       guard code == SQLITE_ROW else { throw error("SELECT") }
       last = sqlite3_column_int64(statement, 0)
       let type = String(cString: sqlite3_column_text(statement, 1))
-      let data = Data(bytes: sqlite3_column_blob(statement, 2), count: Int(sqlite3_column_bytes(statement, 2)))
+      let data = Data(
+        bytes: sqlite3_column_blob(statement, 2), count: Int(sqlite3_column_bytes(statement, 2)))
       guard let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
         throw BenchError("payload is not an object")
       }

@@ -218,21 +218,16 @@ extension RocksDBEventStore {
     private let store: RocksDBEventStore
     private let sequences: SequenceCounter
     private let batch: OpaquePointer
-    private var scratch: UnsafeMutableRawPointer
-    private var scratchCapacity = 4096
+    private let scratch = KeyValueRecord.Scratch(capacity: 4096)
     private var versions: [String: UInt64] = [:]
 
     init(store: RocksDBEventStore, sequences: SequenceCounter) {
       self.store = store
       self.sequences = sequences
       batch = rocksdb_writebatch_create()
-      scratch = .allocate(byteCount: scratchCapacity, alignment: 8)
     }
 
-    deinit {
-      rocksdb_writebatch_destroy(batch)
-      scratch.deallocate()
-    }
+    deinit { rocksdb_writebatch_destroy(batch) }
 
     /// Appends `event` as one write batch of its value and its index entry.
     func append(_ event: NewEvent) throws {
@@ -241,29 +236,10 @@ extension RocksDBEventStore {
       rocksdb_writebatch_clear(batch)
       let sequence = sequences.next()
       let version = (versions[event.stream] ?? 0) + 1
-      try KeyValueRecord.withBytes(of: event) { stream, type, payload in
-        let valueSize = KeyValueRecord.valueSize(stream: stream, type: type, payload: payload)
-        let indexKeySize = KeyValueRecord.indexKeySize(stream: stream)
-        if valueSize + indexKeySize > scratchCapacity {
-          scratch.deallocate()
-          scratchCapacity = (valueSize + indexKeySize) * 2
-          scratch = .allocate(byteCount: scratchCapacity, alignment: 8)
-        }
-        let value = scratch
-        let indexKey = scratch + valueSize
-        try KeyValueRecord.encodeValue(
-          event, version: version, stream: stream, type: type, payload: payload, into: value)
-        KeyValueRecord.encodeIndexKey(stream: stream, version: version, into: indexKey)
-        var key = sequence.bigEndian
-        withUnsafeBytes(of: &key) { key in
-          let keyBytes = key.baseAddress!.assumingMemoryBound(to: CChar.self)
-          rocksdb_writebatch_put_cf(
-            batch, store.events, keyBytes, key.count, value.assumingMemoryBound(to: CChar.self), valueSize)
-          rocksdb_writebatch_put_cf(
-            batch, store.streams, indexKey.assumingMemoryBound(to: CChar.self), indexKeySize, keyBytes,
-            key.count)
-        }
-      }
+      try RocksDBEventStore.stage(
+        event, sequence: sequence, version: version, into: batch, events: store.events,
+        streams: store.streams,
+        scratch: scratch)
       try RocksDBEventStore.check("rocksdb_write") { rocksdb_write(store.db, store.writeOptions, batch, $0) }
       versions[event.stream] = version
     }
@@ -278,17 +254,13 @@ extension LMDBEventStore {
   final class ConcurrentWriter {
     private let store: LMDBEventStore
     private let sequences: SequenceCounter
-    private var scratch: UnsafeMutableRawPointer
-    private var scratchCapacity = 256
+    private let scratch = KeyValueRecord.Scratch(capacity: 256)
     private var versions: [String: UInt64] = [:]
 
     init(store: LMDBEventStore, sequences: SequenceCounter) {
       self.store = store
       self.sequences = sequences
-      scratch = .allocate(byteCount: scratchCapacity, alignment: 8)
     }
-
-    deinit { scratch.deallocate() }
 
     /// Appends `event` in one durable write transaction.
     func append(_ event: NewEvent) throws {
@@ -310,32 +282,10 @@ extension LMDBEventStore {
 
     private func put(_ event: NewEvent, sequence: UInt64, version: UInt64, transaction: OpaquePointer?) throws
     {
-      try KeyValueRecord.withBytes(of: event) { stream, type, payload in
-        var sequenceKey = sequence.bigEndian
-        try withUnsafeMutableBytes(of: &sequenceKey) { sequenceKey in
-          var key = MDB_val(mv_size: sequenceKey.count, mv_data: sequenceKey.baseAddress)
-          var value = MDB_val(
-            mv_size: KeyValueRecord.valueSize(stream: stream, type: type, payload: payload), mv_data: nil)
-          try LMDBEventStore.check(
-            "mdb_put(events)",
-            mdb_put(transaction, store.events, &key, &value, UInt32(MDB_APPEND | MDB_RESERVE)))
-          try KeyValueRecord.encodeValue(
-            event, version: version, stream: stream, type: type, payload: payload, into: value.mv_data!)
-
-          let indexKeySize = KeyValueRecord.indexKeySize(stream: stream)
-          if indexKeySize > scratchCapacity {
-            scratch.deallocate()
-            scratchCapacity = indexKeySize * 2
-            scratch = .allocate(byteCount: scratchCapacity, alignment: 8)
-          }
-          KeyValueRecord.encodeIndexKey(stream: stream, version: version, into: scratch)
-          var indexKey = MDB_val(mv_size: indexKeySize, mv_data: scratch)
-          var indexValue = MDB_val(mv_size: sequenceKey.count, mv_data: sequenceKey.baseAddress)
-          try LMDBEventStore.check(
-            "mdb_put(streams)",
-            mdb_put(transaction, store.streams, &indexKey, &indexValue, UInt32(MDB_NOOVERWRITE)))
-        }
-      }
+      try LMDBEventStore.store(
+        event, sequence: sequence, version: version, scratch: scratch,
+        putEvent: { mdb_put(transaction, store.events, &$0, &$1, UInt32(MDB_APPEND | MDB_RESERVE)) },
+        putIndex: { mdb_put(transaction, store.streams, &$0, &$1, UInt32(MDB_NOOVERWRITE)) })
     }
   }
 }

@@ -70,7 +70,9 @@ extension Files {
     let start = monotonicNanoseconds()
     for index in 0..<batches {
       let written = block.withUnsafeBytes { pwrite(descriptor, $0.baseAddress, bytes, off_t(index * bytes)) }
-      guard written == bytes, fdatasync(descriptor) == 0 else { throw BenchError("write or fdatasync failed: errno \(errno)") }
+      guard written == bytes, fdatasync(descriptor) == 0 else {
+        throw BenchError("write or fdatasync failed: errno \(errno)")
+      }
     }
     return monotonicNanoseconds() - start
   }

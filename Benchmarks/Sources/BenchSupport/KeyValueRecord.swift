@@ -126,3 +126,29 @@ enum KeyValueRecord {
     result.add(sequence: sequence, version: version, payload: payload)
   }
 }
+
+extension KeyValueRecord {
+  /// A reusable buffer that a record and its index key are encoded into
+  /// before the engine copies them, grown when a record needs more.
+  final class Scratch {
+    private var pointer: UnsafeMutableRawPointer
+    private var capacity: Int
+
+    init(capacity: Int) {
+      self.capacity = capacity
+      pointer = .allocate(byteCount: capacity, alignment: 8)
+    }
+
+    deinit { pointer.deallocate() }
+
+    /// The buffer, at least `count` bytes long.
+    func reserve(_ count: Int) -> UnsafeMutableRawPointer {
+      if count > capacity {
+        pointer.deallocate()
+        capacity = count * 2
+        pointer = .allocate(byteCount: capacity, alignment: 8)
+      }
+      return pointer
+    }
+  }
+}

@@ -32,8 +32,7 @@ public final class LMDBEventStore {
   let events: MDB_dbi
   let streams: MDB_dbi
   /// One event's index key, encoded before it is put.
-  private var scratch: UnsafeMutableRawPointer
-  private var scratchCapacity = 256
+  private let scratch = KeyValueRecord.Scratch(capacity: 256)
   private var versions: [String: UInt64] = [:]
   private var lastSequence: UInt64 = 0
   private let durable: Bool
@@ -86,12 +85,10 @@ public final class LMDBEventStore {
     }
     self.environment = environment
     self.durable = durable
-    scratch = .allocate(byteCount: scratchCapacity, alignment: 8)
   }
 
   deinit {
     if !isClosed { try? close() }
-    scratch.deallocate()
   }
 
   /// Flushes the buffered commits to disk (once, as closing a buffered StateLog
@@ -146,30 +143,34 @@ public final class LMDBEventStore {
     _ event: NewEvent, sequence: UInt64, version: UInt64, eventCursor: OpaquePointer?,
     indexCursor: OpaquePointer?
   ) throws {
+    try Self.store(
+      event, sequence: sequence, version: version, scratch: scratch,
+      putEvent: { mdb_cursor_put(eventCursor, &$0, &$1, UInt32(MDB_APPEND | MDB_RESERVE)) },
+      putIndex: { mdb_cursor_put(indexCursor, &$0, &$1, UInt32(MDB_NOOVERWRITE)) })
+  }
+
+  /// Stores `event` under `sequence` and its index entry: `putEvent` reserves
+  /// the value's room in the map (`MDB_RESERVE`), where the value is then
+  /// encoded in place; the index key is encoded in `scratch` first.
+  static func store(
+    _ event: NewEvent, sequence: UInt64, version: UInt64, scratch: KeyValueRecord.Scratch,
+    putEvent: (inout MDB_val, inout MDB_val) -> Int32, putIndex: (inout MDB_val, inout MDB_val) -> Int32
+  ) throws {
     try KeyValueRecord.withBytes(of: event) { stream, type, payload in
       var sequenceKey = sequence.bigEndian
       try withUnsafeMutableBytes(of: &sequenceKey) { sequenceKey in
         var key = MDB_val(mv_size: sequenceKey.count, mv_data: sequenceKey.baseAddress)
         var value = MDB_val(
           mv_size: KeyValueRecord.valueSize(stream: stream, type: type, payload: payload), mv_data: nil)
-        try Self.check(
-          "mdb_cursor_put(events)",
-          mdb_cursor_put(eventCursor, &key, &value, UInt32(MDB_APPEND | MDB_RESERVE)))
+        try check("put(events)", putEvent(&key, &value))
         try KeyValueRecord.encodeValue(
           event, version: version, stream: stream, type: type, payload: payload, into: value.mv_data!)
-
         let indexKeySize = KeyValueRecord.indexKeySize(stream: stream)
-        if indexKeySize > scratchCapacity {
-          scratch.deallocate()
-          scratchCapacity = indexKeySize * 2
-          scratch = .allocate(byteCount: scratchCapacity, alignment: 8)
-        }
-        KeyValueRecord.encodeIndexKey(stream: stream, version: version, into: scratch)
-        var indexKey = MDB_val(mv_size: indexKeySize, mv_data: scratch)
+        let indexKeyBytes = scratch.reserve(indexKeySize)
+        KeyValueRecord.encodeIndexKey(stream: stream, version: version, into: indexKeyBytes)
+        var indexKey = MDB_val(mv_size: indexKeySize, mv_data: indexKeyBytes)
         var indexValue = MDB_val(mv_size: sequenceKey.count, mv_data: sequenceKey.baseAddress)
-        try Self.check(
-          "mdb_cursor_put(streams)",
-          mdb_cursor_put(indexCursor, &indexKey, &indexValue, UInt32(MDB_NOOVERWRITE)))
+        try check("put(streams)", putIndex(&indexKey, &indexValue))
       }
     }
   }

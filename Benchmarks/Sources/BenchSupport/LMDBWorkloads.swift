@@ -11,7 +11,9 @@ public enum LMDBWorkloads {
   }
 
   /// Reads every event of the database in `directory` (open excluded).
-  public static func scan(_ directory: String) throws -> (nanoseconds: UInt64, result: StateLogWorkloads.ScanResult) {
+  public static func scan(_ directory: String) throws -> (
+    nanoseconds: UInt64, result: StateLogWorkloads.ScanResult
+  ) {
     // Durable: LMDB's default flags, which map the file read-only (the
     // buffered mode's MDB_WRITEMAP would map it writable). A scan writes
     // nothing, so the mode syncs nothing either way.

@@ -26,7 +26,8 @@ public enum RebuildWorkload {
   /// snapshots) and the same events, payloads as JSON text, into SQLite in `sqlite`.
   public static func write(events count: Int, stateLog: String, sqlite: String) throws {
     let options = StateLogWorkloads.options(durability: .buffered)
-    let store = try AgentStateStore.open(at: stateLog, options: options, cacheCapacity: 0, snapshotInterval: 0)
+    let store = try AgentStateStore.open(
+      at: stateLog, options: options, cacheCapacity: 0, snapshotInterval: 0)
     let baseline = try SQLiteEventStore(directory: sqlite, durable: false)
     var random = SplitMix64(seed: 0x5EED_0004)
     var taskSteps = [Int](repeating: 0, count: 200)
@@ -51,13 +52,15 @@ public enum RebuildWorkload {
         let subtask = "s\(max(step - 1, 0) / 3)"
         switch step == 0 ? -1 : (step - 1) % 3 {
         case -1: try add(TaskEvent.Created(goal: "plan and book a trip", owner: "agent"), stream)
-        case 0: try add(TaskEvent.SubtaskAdded(id: subtask, description: "search flights, compare prices"), stream)
+        case 0:
+          try add(TaskEvent.SubtaskAdded(id: subtask, description: "search flights, compare prices"), stream)
         case 1: try add(TaskEvent.SubtaskStarted(id: subtask, agent: "worker-\(task % 4)"), stream)
         default: try add(TaskEvent.SubtaskCompleted(id: subtask, result: ["ok": true, "options": 3]), stream)
         }
       default:
         try add(
-          ProfileEvent.PreferenceSet(key: "pref.\(random.next() % 16)", value: .int(Int64(random.next() % 1000))),
+          ProfileEvent.PreferenceSet(
+            key: "pref.\(random.next() % 16)", value: .int(Int64(random.next() % 1000))),
           "profile/p\(random.next() % 100)")
       }
       if batch.count == 100 || index == count - 1 {
@@ -65,7 +68,8 @@ public enum RebuildWorkload {
         try baseline.append(
           try batch.map { event in
             var json = event
-            json.payload = Array(try event.payload.withUnsafeBytes { try BinaryPayloadCodec().decode($0) }.description.utf8)
+            json.payload = Array(
+              try event.payload.withUnsafeBytes { try BinaryPayloadCodec().decode($0) }.description.utf8)
             return json
           })
         batch.removeAll(keepingCapacity: true)
@@ -77,7 +81,8 @@ public enum RebuildWorkload {
 
   /// `AgentStateStore.allStates()` on a store opened fresh on the log in `directory`.
   public static func rebuildStateLog(_ directory: String) throws -> (nanoseconds: UInt64, digest: Digest) {
-    let store = AgentStateStore(log: try Log.openReadOnly(at: directory), cacheCapacity: 0, snapshotInterval: 0)
+    let store = AgentStateStore(
+      log: try Log.openReadOnly(at: directory), cacheCapacity: 0, snapshotInterval: 0)
     defer { try? store.log.close() }
     let start = monotonicNanoseconds()
     let states = try store.allStates()
@@ -86,7 +91,9 @@ public enum RebuildWorkload {
     for state in states.conversations.values { digest.messages += state.messages.count }
     for state in states.tasks.values { digest.subtasksDone += state.progress.done }
     for state in states.profiles.values {
-      if case .object(let members) = state.preferences["pref"] ?? .null { digest.preferences += members.count }
+      if case .object(let members) = state.preferences["pref"] ?? .null {
+        digest.preferences += members.count
+      }
     }
     return (elapsed, digest)
   }
@@ -120,8 +127,10 @@ public enum RebuildWorkload {
           tasks[stream]?.order.append(id)
           tasks[stream]?.status[id] = "pending"
         }
-      case "task.subtask_started": if let id = object["id"] as? String { tasks[stream]?.status[id] = "running" }
-      case "task.subtask_completed": if let id = object["id"] as? String { tasks[stream]?.status[id] = "done" }
+      case "task.subtask_started":
+        if let id = object["id"] as? String { tasks[stream]?.status[id] = "running" }
+      case "task.subtask_completed":
+        if let id = object["id"] as? String { tasks[stream]?.status[id] = "done" }
       case "profile.preference_set":
         if let key = object["key"] as? String { profiles[stream, default: [:]][key] = object["value"] }
       default: break

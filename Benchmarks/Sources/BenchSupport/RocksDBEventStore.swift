@@ -44,8 +44,7 @@ public final class RocksDBEventStore {
   let streams: OpaquePointer
   private let batch: OpaquePointer
   /// One event's value and index key, encoded before they are copied into the batch.
-  private var scratch: UnsafeMutableRawPointer
-  private var scratchCapacity = 4096
+  private let scratch = KeyValueRecord.Scratch(capacity: 4096)
   private var versions: [String: UInt64] = [:]
   private var lastSequence: UInt64 = 0
   /// Whether the store was made empty by this process: the versions of streams
@@ -77,7 +76,6 @@ public final class RocksDBEventStore {
     writeOptions = rocksdb_writeoptions_create()
     rocksdb_writeoptions_set_sync(writeOptions, durable ? 1 : 0)
     batch = rocksdb_writebatch_create()
-    scratch = .allocate(byteCount: scratchCapacity, alignment: 8)
     // Extra options to try, e.g. "write_buffer_size=67108864;max_write_buffer_number=2".
     if let extra = getenv("STATELOG_BENCH_ROCKSDB_OPTIONS") {
       try RocksDBEventStore.check("STATELOG_BENCH_ROCKSDB_OPTIONS") {
@@ -112,7 +110,6 @@ public final class RocksDBEventStore {
 
   deinit {
     if !isClosed { try? close() }
-    scratch.deallocate()
   }
 
   /// Flushes both memtables to tables, waiting for it, and closes the database.
@@ -186,16 +183,23 @@ public final class RocksDBEventStore {
 
   @inline(__always)
   private func put(_ event: NewEvent, sequence: UInt64, version: UInt64) throws {
+    try Self.stage(
+      event, sequence: sequence, version: version, into: batch, events: events, streams: streams,
+      scratch: scratch)
+  }
+
+  /// Adds `event`'s value (keyed by `sequence`) and its index entry to
+  /// `batch`, encoding them in `scratch` first.
+  @inline(__always)
+  static func stage(
+    _ event: NewEvent, sequence: UInt64, version: UInt64, into batch: OpaquePointer, events: OpaquePointer,
+    streams: OpaquePointer, scratch: KeyValueRecord.Scratch
+  ) throws {
     try KeyValueRecord.withBytes(of: event) { stream, type, payload in
       let valueSize = KeyValueRecord.valueSize(stream: stream, type: type, payload: payload)
       let indexKeySize = KeyValueRecord.indexKeySize(stream: stream)
-      if valueSize + indexKeySize > scratchCapacity {
-        scratch.deallocate()
-        scratchCapacity = (valueSize + indexKeySize) * 2
-        scratch = .allocate(byteCount: scratchCapacity, alignment: 8)
-      }
-      let value = scratch
-      let indexKey = scratch + valueSize
+      let value = scratch.reserve(valueSize + indexKeySize)
+      let indexKey = value + valueSize
       try KeyValueRecord.encodeValue(
         event, version: version, stream: stream, type: type, payload: payload, into: value)
       KeyValueRecord.encodeIndexKey(stream: stream, version: version, into: indexKey)

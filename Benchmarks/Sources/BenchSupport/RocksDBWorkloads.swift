@@ -12,7 +12,9 @@ public enum RocksDBWorkloads {
   }
 
   /// Reads every event of the database in `directory` (open excluded).
-  public static func scan(_ directory: String) throws -> (nanoseconds: UInt64, result: StateLogWorkloads.ScanResult) {
+  public static func scan(_ directory: String) throws -> (
+    nanoseconds: UInt64, result: StateLogWorkloads.ScanResult
+  ) {
     try BaselineTiming.scan(RocksDBEventStore.self, directory, durable: false)
   }
 }

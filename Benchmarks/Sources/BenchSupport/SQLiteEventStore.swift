@@ -1,11 +1,11 @@
 import CSQLite
+import StateLog
 
 #if canImport(Glibc)
   import Glibc
 #elseif canImport(Darwin)
   import Darwin
 #endif
-import StateLog
 
 /// The SQLite baseline: the same events in one table, tuned as an application
 /// that wants SQLite as fast as it can honestly be would tune it.

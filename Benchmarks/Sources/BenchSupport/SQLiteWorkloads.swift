@@ -9,7 +9,9 @@ public enum SQLiteWorkloads {
   }
 
   /// Reads every row of the database in `directory` (open excluded).
-  public static func scan(_ directory: String) throws -> (nanoseconds: UInt64, result: StateLogWorkloads.ScanResult) {
+  public static func scan(_ directory: String) throws -> (
+    nanoseconds: UInt64, result: StateLogWorkloads.ScanResult
+  ) {
     try BaselineTiming.scan(SQLiteEventStore.self, directory, durable: false)
   }
 }

@@ -25,9 +25,12 @@ func formatBytes(_ bytes: Int) -> String {
 
 func renderTable(_ table: [[String]]) {
   var widths = [Int](repeating: 0, count: table[0].count)
-  for line in table { for (index, cell) in line.enumerated() { widths[index] = max(widths[index], cell.count) } }
+  for line in table {
+    for (index, cell) in line.enumerated() { widths[index] = max(widths[index], cell.count) }
+  }
   func render(_ line: [String]) -> String {
-    "| " + line.enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }
+    "| "
+      + line.enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }
       .joined(separator: " | ") + " |"
   }
   print(render(table[0]))
@@ -53,7 +56,9 @@ func runAgentStateWorkloads() -> (w5: [[String: Any]], w8: [String: Any]) {
 @MainActor
 func runW5() throws -> [[String: Any]] {
   func integers(_ name: String, _ fallback: String) -> [Int] {
-    (environment[name] ?? fallback).split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+    (environment[name] ?? fallback).split(separator: ",").compactMap {
+      Int($0.trimmingCharacters(in: .whitespaces))
+    }
   }
   let sizes = integers("STATELOG_BENCH_W5_SIZES", "1000,10000,100000")
   let pointCount = environment["STATELOG_BENCH_W5_POINTS"].flatMap { Int($0) } ?? 1_000
@@ -73,10 +78,12 @@ func runW5() throws -> [[String: Any]] {
   }
   var cases = sizes.flatMap { size in kinds.map { (kind: $0, size: size, surrounding: 0) } }
   if surroundedSize > 0 { cases += kinds.map { (kind: $0, size: surroundedSize, surrounding: 100) } }
-  var table: [[String]] = [[
-    "Stream", "Events (log)", "Snapshots, all kept: p50 / p99", "Snapshots, keep 3 (default): p50 / p99",
-    "No snapshots: p50 / p99", "SQLite replay: p50 / p99", "Target p99 < 50 µs (all kept)", "Met",
-  ]]
+  var table: [[String]] = [
+    [
+      "Stream", "Events (log)", "Snapshots, all kept: p50 / p99", "Snapshots, keep 3 (default): p50 / p99",
+      "No snapshots: p50 / p99", "SQLite replay: p50 / p99", "Target p99 < 50 µs (all kept)", "Met",
+    ]
+  ]
   var json: [[String: Any]] = []
   for (kind, size, surrounding) in cases {
     // Three logs of the same events: snapshots every `interval` events all
@@ -92,44 +99,60 @@ func runW5() throws -> [[String: Any]] {
       surrounding: surrounding)
     let writeAllKept = monotonicNanoseconds() - start
     _ = try AgentStateWorkloads.writeW5Stream(
-      kind, events: size, directory: keep3, snapshotInterval: interval, snapshotsKept: 3, surrounding: surrounding)
+      kind, events: size, directory: keep3, snapshotInterval: interval, snapshotsKept: 3,
+      surrounding: surrounding)
     start = monotonicNanoseconds()
     _ = try AgentStateWorkloads.writeW5Stream(
       kind, events: size, directory: none, snapshotInterval: 0, snapshotsKept: 3, surrounding: surrounding)
     let writeNone = monotonicNanoseconds() - start
     try AgentStateWorkloads.copyToSQLite(kind, from: none, to: sqlite)
     let logEvents = try AgentStateWorkloads.logLength(none)
-    log("W5 \(kind.rawValue) \(last) events in a log of \(logEvents) written (all-kept snapshots \(formatLatency(Double(writeAllKept))), none \(formatLatency(Double(writeNone))))")
+    log(
+      "W5 \(kind.rawValue) \(last) events in a log of \(logEvents) written (all-kept snapshots \(formatLatency(Double(writeAllKept))), none \(formatLatency(Double(writeNone))))"
+    )
 
     let points = AgentStateWorkloads.randomPoints(count: pointCount, last: last)
     let slowPoints = Array(points.prefix(slowPointCount))
-    let a = try AgentStateWorkloads.stateAt(kind, directory: allKept, points: points, warmup: warmAll ? points.count : 20)
+    let a = try AgentStateWorkloads.stateAt(
+      kind, directory: allKept, points: points, warmup: warmAll ? points.count : 20)
     // The same states at the points every configuration read, for the check below.
     let reference = try AgentStateWorkloads.stateAt(kind, directory: allKept, points: slowPoints).digest
     let b = try AgentStateWorkloads.stateAt(kind, directory: keep3, points: slowPoints)
     let c = try AgentStateWorkloads.stateAt(kind, directory: none, points: slowPoints)
     let q = try AgentStateWorkloads.sqliteStateAt(kind, directory: sqlite, points: slowPoints)
     guard reference == b.digest, b.digest == c.digest, c.digest == q.digest else {
-      throw BenchError("W5 \(kind.rawValue) \(size): the states differ (\(reference), \(b.digest), \(c.digest), \(q.digest))")
+      throw BenchError(
+        "W5 \(kind.rawValue) \(size): the states differ (\(reference), \(b.digest), \(c.digest), \(q.digest))"
+      )
     }
-    let (pa, pb, pc, pq) = (Percentiles(a.nanoseconds), Percentiles(b.nanoseconds), Percentiles(c.nanoseconds), Percentiles(q.nanoseconds))
-    log("W5 \(kind.rawValue) \(last): all kept p99 \(formatLatency(pa.p99)), keep 3 p99 \(formatLatency(pb.p99)), none p99 \(formatLatency(pc.p99)), SQLite p99 \(formatLatency(pq.p99))")
+    let (pa, pb, pc, pq) = (
+      Percentiles(a.nanoseconds), Percentiles(b.nanoseconds), Percentiles(c.nanoseconds),
+      Percentiles(q.nanoseconds)
+    )
+    log(
+      "W5 \(kind.rawValue) \(last): all kept p99 \(formatLatency(pa.p99)), keep 3 p99 \(formatLatency(pb.p99)), none p99 \(formatLatency(pc.p99)), SQLite p99 \(formatLatency(pq.p99))"
+    )
     let pair = { (p: Percentiles) in "\(formatLatency(p.p50)) / \(formatLatency(p.p99))" }
     let met = pa.p99 < 50_000
     table.append([
-      kind.rawValue, "\(last) (\(logEvents))", pair(pa), pair(pb), pair(pc), pair(pq), "p99 \(formatLatency(pa.p99))",
+      kind.rawValue, "\(last) (\(logEvents))", pair(pa), pair(pb), pair(pc), pair(pq),
+      "p99 \(formatLatency(pa.p99))",
       met ? "yes" : "no",
     ])
     json.append([
       "stream": kind.rawValue, "events": Int(last), "logEvents": logEvents, "points": pointCount,
       "slowConfigurationPoints": slowPoints.count, "warmedEveryPoint": warmAll,
-      "snapshotInterval": interval, "snapshotsAllKept": pa.json, "snapshotsKeep3": pb.json, "noSnapshots": pc.json,
+      "snapshotInterval": interval, "snapshotsAllKept": pa.json, "snapshotsKeep3": pb.json,
+      "noSnapshots": pc.json,
       "sqliteReplay": pq.json, "target": "p99 < 50 µs with snapshots", "met": met,
-      "bytesOnDiskAllKept": Files.size(of: allKept).bytes, "bytesOnDiskNoSnapshots": Files.size(of: none).bytes,
+      "bytesOnDiskAllKept": Files.size(of: allKept).bytes,
+      "bytesOnDiskNoSnapshots": Files.size(of: none).bytes,
       "writeNanosecondsAllKept": writeAllKept, "writeNanosecondsNoSnapshots": writeNone,
     ])
   }
-  print("W5 point-in-time state: state(at: .version(v)) for \(pointCount) random v, fresh store (cache 0), snapshot interval \(interval)")
+  print(
+    "W5 point-in-time state: state(at: .version(v)) for \(pointCount) random v, fresh store (cache 0), snapshot interval \(interval)"
+  )
   renderTable(table)
   return json
 }
@@ -143,7 +166,8 @@ func runW8() throws -> [String: Any] {
   let result = try AgentStateWorkloads.turnLoop(directory: directory, turns: turns, footprintAt: marks)
   // The disk's own limit for a turn: two pwrite + fdatasync of the average
   // bytes an event takes on disk, as two durable appends need at the least.
-  let eventBytes = max((result.footprint.last.map { $0.bytes - $0.snapshots } ?? 400) / max(result.historyEntries, 1), 1)
+  let eventBytes = max(
+    (result.footprint.last.map { $0.bytes - $0.snapshots } ?? 400) / max(result.historyEntries, 1), 1)
   let floorNanoseconds = try Files.fsyncFloor(batches: 2 * turns, bytes: eventBytes)
   let floorPerTurn = Double(floorNanoseconds) / Double(turns)
   let turn = Percentiles(result.turns)
@@ -163,28 +187,37 @@ func runW8() throws -> [String: Any] {
   for mark in result.footprint {
     let ratio = Double(mark.bytes) / Double(mark.text)
     table.append([
-      "On disk after \(mark.turn) turns", "\(formatBytes(mark.bytes)) (\(String(format: "%.2f", ratio))x text; \(String(format: "%.2f", Double(mark.bytes - mark.snapshots) / Double(mark.text)))x without the \(formatBytes(mark.snapshots)) of snapshots)",
+      "On disk after \(mark.turn) turns",
+      "\(formatBytes(mark.bytes)) (\(String(format: "%.2f", ratio))x text; \(String(format: "%.2f", Double(mark.bytes - mark.snapshots) / Double(mark.text)))x without the \(formatBytes(mark.snapshots)) of snapshots)",
       "<= 2x text", mark.turn == 500 ? "324 MB" : "-", ratio <= 2 ? "yes" : "no",
     ])
   }
   table.append([
-    "Current state, fresh store, p50", formatLatency(current.p50), "< 50 µs", "9 ms", current.p50 < 50_000 ? "yes" : "no",
+    "Current state, fresh store, p50", formatLatency(current.p50), "< 50 µs", "9 ms",
+    current.p50 < 50_000 ? "yes" : "no",
   ])
   table.append(["State at turn 10, p50", formatLatency(turn10.p50), "-", "-", "-"])
   table.append([
-    "Full history (log.history), p50", formatLatency(history.p50), "< 10 ms", "18 s", history.p50 < 10_000_000 ? "yes" : "no",
+    "Full history (log.history), p50", formatLatency(history.p50), "< 10 ms", "18 s",
+    history.p50 < 10_000_000 ? "yes" : "no",
   ])
   table.append([
     "Full history decoded (events(inStream:)), p50", formatLatency(decoded.p50), "< 10 ms", "18 s",
     decoded.p50 < 10_000_000 ? "yes" : "no",
   ])
-  print("W8 agent turn loop: one conversation, \(turns) turns, .fsyncEveryAppend, \(result.historyEntries) events")
+  print(
+    "W8 agent turn loop: one conversation, \(turns) turns, .fsyncEveryAppend, \(result.historyEntries) events"
+  )
   renderTable(table)
   return [
-    "turns": turns, "events": result.historyEntries, "diskFloorNanosecondsPerTurn": floorPerTurn, "turn": turn.json, "currentStateFreshStore": current.json,
+    "turns": turns, "events": result.historyEntries, "diskFloorNanosecondsPerTurn": floorPerTurn,
+    "turn": turn.json, "currentStateFreshStore": current.json,
     "stateAtTurn10": turn10.json, "history": history.json, "decodedHistory": decoded.json,
     "footprint": result.footprint.map {
-      ["turn": $0.turn, "bytes": $0.bytes, "allocatedBytes": $0.allocated, "messageTextBytes": $0.text, "snapshotBytes": $0.snapshots]
+      [
+        "turn": $0.turn, "bytes": $0.bytes, "allocatedBytes": $0.allocated, "messageTextBytes": $0.text,
+        "snapshotBytes": $0.snapshots,
+      ]
     },
   ]
 }

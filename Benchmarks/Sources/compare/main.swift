@@ -19,7 +19,9 @@ import StateLog
 let environment = ProcessInfo.processInfo.environment
 let eventCount = environment["STATELOG_BENCH_EVENTS"].flatMap { Int($0) } ?? 100_000
 let repeats = max(environment["STATELOG_BENCH_REPEATS"].flatMap { Int($0) } ?? 3, 1)
-let only = environment["STATELOG_BENCH_ONLY"].map { Set($0.uppercased().split(separator: ",").map(String.init)) }
+let only = environment["STATELOG_BENCH_ONLY"].map {
+  Set($0.uppercased().split(separator: ",").map(String.init))
+}
 let defaultOutput = URL(fileURLWithPath: #filePath)
   .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
   .appendingPathComponent("results.json").path
@@ -68,7 +70,8 @@ func log(_ text: String) {
 }
 
 // W2, W5, W6 and W8 make their own data; the batches are for W1, W3, W4 and W7.
-let needsBatches = CommandLine.arguments.contains("--profile") || ["W1", "W3", "W4", "W7"].contains(where: wanted)
+let needsBatches =
+  CommandLine.arguments.contains("--profile") || ["W1", "W3", "W4", "W7"].contains(where: wanted)
 log("generating \(needsBatches ? eventCount : 0) events…")
 let data = Dataset.make(events: needsBatches ? eventCount : 0)
 log(
@@ -181,7 +184,9 @@ do {
       // batch's compressed size (StateLog's footprint per event × 100).
       let batchBytes = max(size.bytes / max(data.batches.count, 1), 1)
       floor.append(rate(try Files.fsyncFloor(batches: data.batches.count, bytes: batchBytes)))
-      log("round \(round): W1 floor (pwrite + fdatasync of \(batchBytes) bytes per batch) \(Int(floor.last!)) events/s")
+      log(
+        "round \(round): W1 floor (pwrite + fdatasync of \(batchBytes) bytes per batch) \(Int(floor.last!)) events/s"
+      )
     }
     if wanted("W3") || wanted("W4") {
       let directory = try Files.makeTemporaryDirectory("statelog-w3")
@@ -371,9 +376,9 @@ if !floor.isEmpty {
   )
 }
 if !rows.isEmpty {
-print(
-  "\(eventCount) events of \(data.payloadBytes / max(eventCount, 1)) payload bytes on average, in batches of 100, \(repeats) run(s) each, medians."
-)
+  print(
+    "\(eventCount) events of \(data.payloadBytes / max(eventCount, 1)) payload bytes on average, in batches of 100, \(repeats) run(s) each, medians."
+  )
 }
 
 var w2Document: [String: Any] = [:]
