@@ -127,10 +127,9 @@ extension InterchangeLine {
       "type": .string(event.type), "schema_version": .int(Int64(event.schemaVersion)),
       "time": .string(event.timestamp.description), "id": .string(event.id.description),
     ]
-    let value =
-      event.payload.first == BinaryPayloadCodec.marker
-      ? try? event.payload.withUnsafeBytes { try BinaryPayloadCodec().decode($0) } : nil
-    if let value, value.isRepresentableAsJSONText, BinaryPayloadCodec().encode(value) == event.payload {
+    if let value = BinaryPayloadCodec().value(ofStored: event.payload), value.isRepresentableAsJSONText,
+      BinaryPayloadCodec().encode(value) == event.payload
+    {
       object["data"] = value
     } else {
       object["data_base64"] = .string(Base64.encode(event.payload))

@@ -368,7 +368,7 @@ extension Log {
       do {
         try io.writeFileAtomically(indexPath, IndexFile.encode(sealed.index), durable: false)
       } catch {
-        (options.logger ?? Logger.current).warning(
+        logger.warning(
           "could not write a sealed segment's index; the next open rebuilds it",
           metadata: ["statelog.file": "\(indexPath)", "statelog.error": "\(error)"])
       }

@@ -43,6 +43,7 @@ public final class Log: Sendable {
   let snapshotCatalog = SnapshotCatalog()
 
   var io: any FileIO { options.fileIO }
+  var logger: Logger { options.reportingLogger }
 
   /// Opens a log for reading and appending, creating it if needed, and recovers
   /// from a crash if the last one did not close it.
@@ -104,7 +105,7 @@ public final class Log: Sendable {
           previousMaximum: state.segments.last?.maximumTimestampThrough ?? loaded.removedMaximumTimestamp))
     }
     self.recoveryReport = loader.report
-    Self.log(loader.report, directory: directory, to: options.logger ?? Logger.current)
+    Self.log(loader.report, directory: directory, to: options.reportingLogger)
     self.state = Mutex(state)
     self.lock = Mutex(lockFile)
     self.coordinator =

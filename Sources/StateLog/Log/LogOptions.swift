@@ -70,3 +70,8 @@ public struct LogOptions: Sendable {
     }
   }
 }
+
+extension LogOptions {
+  /// Where a log reports what it tolerates: ``logger``, or the task's.
+  var reportingLogger: Logger { logger ?? Logger.current }
+}

@@ -149,6 +149,13 @@ public struct BinaryPayloadCodec: PayloadCodec {
     try withPayload(bytes) { (reader) throws(DecodingFailure) in try skipValue(&reader, depth: 0) }
   }
 
+  /// The value a stored payload holds, if it is in this encoding and
+  /// decodes; `nil` for a payload another codec wrote (or damaged bytes).
+  public func value(ofStored payload: [UInt8]) -> JSONValue? {
+    guard payload.first == Self.marker else { return nil }
+    return try? payload.withUnsafeBytes { try decode($0) }
+  }
+
   public func decode(_ bytes: UnsafeRawBufferPointer) throws -> JSONValue {
     try Self.withPayload(bytes) { (reader) throws(DecodingFailure) in try Self.decodeValue(&reader, depth: 0)
     }

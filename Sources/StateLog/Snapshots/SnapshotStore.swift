@@ -16,7 +16,7 @@ public struct SnapshotStore: Sendable {
   public init(log: Log, logger: Logger? = nil) {
     self.log = log
     self.directory = log.directory + "/snapshots"
-    self.logger = logger ?? log.options.logger ?? Logger.current
+    self.logger = logger ?? log.logger
   }
 
   var io: any FileIO { log.io }

@@ -46,7 +46,7 @@ func jsonObject(_ event: RecordedEvent, decoded: DecodedEvent? = nil) throws -> 
   if let decoded {
     object["data"] = foundationObject(try decoded.data)
     object["schema_version"] = decoded.schemaVersion
-  } else if let value = decodedPayload(event.payload) {
+  } else if let value = BinaryPayloadCodec().value(ofStored: event.payload) {
     object["data"] = foundationObject(value)
   } else if let json = try? JSONSerialization.jsonObject(with: payload, options: [.fragmentsAllowed]) {
     object["data"] = json
@@ -63,12 +63,6 @@ func jsonObject(_ event: RecordedEvent, decoded: DecodedEvent? = nil) throws -> 
     object["metadata"] = metadata
   }
   return object
-}
-
-/// The payload as a value, if it is in the binary payload encoding.
-func decodedPayload(_ payload: [UInt8]) -> JSONValue? {
-  guard payload.first == BinaryPayloadCodec.marker else { return nil }
-  return try? payload.withUnsafeBytes { try BinaryPayloadCodec().decode($0) }
 }
 
 /// A value as the Foundation objects JSONSerialization writes.
@@ -88,7 +82,8 @@ func foundationObject(_ value: JSONValue) -> Any {
 /// A short, one-line summary of an event's payload for text output.
 func summary(_ payload: [UInt8], width: Int = 60) -> String {
   oneLineSummary(
-    decodedPayload(payload)?.description ?? String(decoding: payload, as: UTF8.self), width: width)
+    BinaryPayloadCodec().value(ofStored: payload)?.description ?? String(decoding: payload, as: UTF8.self),
+    width: width)
 }
 
 /// `text` on one line, cut to `width` characters.
