@@ -64,11 +64,12 @@ extension Log {
       var offset = cursor.startOffset
       let segmentStart = next
       scanning: while next <= last {
-        switch try reader.step(at: offset, limit: cursor.limit) {
+        switch try reader.peek(at: offset, limit: cursor.limit) {
         case .batch(let header):
           let batchOffset = offset
           offset += UInt64(header.length)
           if header.nextSequence <= next { continue }
+          try reader.load(header, at: batchOffset)
           try checkBatch(header, contains: next, file: cursor.file.name, offset: batchOffset)
           var stopped = false
           try reader.withBytes(at: batchOffset, count: Int(header.length)) { bytes in
@@ -154,18 +155,20 @@ extension Log {
       var offset = cursor.startOffset
       let before = position
       scanning: while position < sequences.count && sequences[position] < cursor.segmentNext {
-        switch try reader.step(at: offset, limit: cursor.limit) {
+        switch try reader.peek(at: offset, limit: cursor.limit) {
         case .batch(let header):
           let batchOffset = offset
           offset += UInt64(header.length)
           let target = sequences[position]
           if header.nextSequence <= target {
-            // Jump over batches that hold none of the stream's events.
+            // Jump over batches that hold none of the stream's events, reading
+            // no more of them than their headers.
             if let jump = try readCursor(for: target), jump.file === cursor.file, jump.startOffset > offset {
               offset = jump.startOffset
             }
             continue
           }
+          try reader.load(header, at: batchOffset)
           guard cursor.start <= target else {
             throw StateLogError(
               .sequenceOutOfRange,
@@ -263,7 +266,7 @@ extension Log {
     var decoder = BatchDecoder()
     var offset = plan.offset
     while plan.answer < plan.visibleLast {
-      switch try reader.step(at: offset, limit: plan.limit) {
+      switch try reader.peek(at: offset, limit: plan.limit) {
       case .batch(let header):
         let batchOffset = offset
         offset += UInt64(header.length)
@@ -272,6 +275,7 @@ extension Log {
           plan.answer = min(header.lastSequence, plan.visibleLast)
           continue
         }
+        try reader.load(header, at: batchOffset)
         try reader.withBytes(at: batchOffset, count: Int(header.length)) { bytes in
           _ = try decoder.forEachRecord(in: bytes, header: header, file: file.name, offset: batchOffset) {
             event in

@@ -1,9 +1,13 @@
 /// Reads one segment's batches in file order through a reusable buffer, so a
 /// sequential scan costs one `pread` per megabyte rather than one per batch.
 ///
-/// The first read is small and each next one twice as large, up to
+/// The first read is a page and each next one twice as large, up to
 /// ``chunkSize``: a point read (one stream's few events, a snapshot's tail)
 /// copies kilobytes, not a megabyte, while a long scan soon reads whole chunks.
+/// A read that jumps past the buffered bytes starts again at a page, and
+/// ``peek(at:limit:)`` lets a reader skip a batch having read only its header:
+/// reading one stream out of a busy log copies that stream's batches, not the
+/// other streams' batches between them.
 struct BatchReader {
   enum Step {
     /// A batch whose header is sound and whose bytes are buffered; its checksum
@@ -18,7 +22,7 @@ struct BatchReader {
   }
 
   static let chunkSize = 1 << 20
-  static let firstChunkSize = 16 << 10
+  static let firstChunkSize = 4 << 10
 
   let io: any FileIO
   let file: FileHandle
@@ -28,6 +32,8 @@ struct BatchReader {
   private var bufferStart: UInt64 = 0
   private var bufferCount = 0
   private var nextChunkSize = Self.firstChunkSize
+  /// The limit of the last ``peek(at:limit:)``, for ``load(_:at:)``.
+  private var limitOfPeek: UInt64 = 0
 
   init(io: any FileIO, file: FileHandle, name: String) {
     self.io = io
@@ -35,8 +41,18 @@ struct BatchReader {
     self.name = name
   }
 
-  /// Looks at what starts at `offset`, reading no further than `limit`.
+  /// Looks at what starts at `offset`, reading no further than `limit`, and
+  /// buffers the whole batch if it is one.
   mutating func step(at offset: UInt64, limit: UInt64) throws(StateLogError) -> Step {
+    let step = try peek(at: offset, limit: limit)
+    if case .batch(let header) = step { try load(header, at: offset) }
+    return step
+  }
+
+  /// Looks at what starts at `offset` as ``step(at:limit:)`` does, but buffers
+  /// only a batch's header: a reader that skips the batch then reads no more of
+  /// it, and one that wants it calls ``load(_:at:)``.
+  mutating func peek(at offset: UInt64, limit: UInt64) throws(StateLogError) -> Step {
     if offset == limit { return .end }
     guard limit - offset >= UInt64(BatchHeader.size) else {
       return .problem("incomplete batch header (\(limit - offset) bytes)")
@@ -51,8 +67,13 @@ struct BatchReader {
     guard UInt64(header.length) <= limit - offset else {
       return .problem("batch of \(header.length) bytes runs past the end of the data")
     }
-    try fill(offset, count: Int(header.length), limit: limit)
+    limitOfPeek = limit
     return .batch(header)
+  }
+
+  /// Buffers the whole batch whose header ``peek(at:limit:)`` just returned.
+  mutating func load(_ header: BatchHeader, at offset: UInt64) throws(StateLogError) {
+    try fill(offset, count: Int(header.length), limit: limitOfPeek)
   }
 
   /// Calls `body` with `count` buffered bytes at `offset`; they must have been
@@ -67,7 +88,11 @@ struct BatchReader {
   }
 
   private mutating func fill(_ offset: UInt64, count: Int, limit: UInt64) throws(StateLogError) {
-    if offset >= bufferStart && offset + UInt64(count) <= bufferStart + UInt64(bufferCount) { return }
+    let bufferEnd = bufferStart + UInt64(bufferCount)
+    if offset >= bufferStart && offset + UInt64(count) <= bufferEnd { return }
+    // A jump past the buffered bytes (a stream read skipping other streams'
+    // batches) starts small again: it is a point read, not a scan.
+    if offset < bufferStart || offset > bufferEnd { nextChunkSize = Self.firstChunkSize }
     let wanted = Int(min(UInt64(max(count, nextChunkSize)), limit - offset))
     nextChunkSize = min(nextChunkSize * 2, Self.chunkSize)
     if buffer.count < wanted { buffer = [UInt8](repeating: 0, count: wanted) }

@@ -83,12 +83,18 @@ final class FaultInjectingFileIO: FileIO {
   var largestRead: Int { largest.withLock { $0 } }
   private let largest = Mutex(0)
 
+  /// The bytes every read so far returned: what readers copied out of files.
+  var bytesRead: Int { totalRead.withLock { $0 } }
+  private let totalRead = Mutex(0)
+
   func read(_ file: StateLog.FileHandle, into buffer: UnsafeMutableRawBufferPointer, at offset: UInt64)
     throws(StateLogError) -> Int
   {
     _ = try check(.read, path: file.path)
     largest.withLock { $0 = max($0, buffer.count) }
-    return try base.read(file, into: buffer, at: offset)
+    let count = try base.read(file, into: buffer, at: offset)
+    totalRead.withLock { $0 += count }
+    return count
   }
 
   func write(_ file: StateLog.FileHandle, _ bytes: UnsafeRawBufferPointer, at offset: UInt64)
