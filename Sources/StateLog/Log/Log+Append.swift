@@ -61,11 +61,10 @@ extension Log {
     // answers the append as a retry: reading the originals takes the lock.
     // Should their ids have been forgotten meanwhile, it tries once more.
     for _ in 0..<2 {
+      let request = AppendQueue.Request(events: events, expectations: expectations, now: now)
       let written: AppendResult?
       do throws(StateLogError) {
-        written = try state.withLock { (state) throws(StateLogError) in
-          try write(events, expecting: expectations, now: now, into: &state)
-        }
+        written = try appendQueue.submit(request, writingGroupsWith: writeGroup).get()
       } catch {
         if error.code == .wrongExpectedVersion { waitForWrittenToBeDurable() }
         throw error
@@ -74,15 +73,39 @@ extension Log {
         if let original = try originalAppend(of: events, expecting: expectations) { return original }
         continue
       }
-      if let coordinator {
-        try coordinator.waitUntilDurable(through: result.lastSequence) { () throws(StateLogError) in
-          try synchronizeWritten()
-        }
-      }
-      appendSignal.notify()
       return result
     }
     throw StateLogError(.duplicateEventID, "the append's ids were written concurrently by another append")
+  }
+
+  /// Writes a group of concurrent appends (see ``AppendQueue``) in one hold of
+  /// the lock and, in group commit, makes them durable with one fsync.
+  private func writeGroup(_ group: [AppendQueue.Request]) -> [AppendQueue.Outcome] {
+    var outcomes = state.withLock { state in
+      group.map { request in
+        AppendQueue.Outcome { () throws(StateLogError) in
+          try write(request.events, expecting: request.expectations, now: request.now, into: &state)
+        }
+      }
+    }
+    let written = outcomes.compactMap { try? $0.get()?.lastSequence }.max()
+    guard let written else { return outcomes }
+    if let coordinator {
+      do throws(StateLogError) {
+        try coordinator.waitUntilDurable(through: written) { () throws(StateLogError) in
+          try synchronizeWritten()
+        }
+      } catch {
+        // None of the group is acknowledged; reopening keeps or drops each
+        // append whole.
+        for index in outcomes.indices {
+          if case .success(_?) = outcomes[index] { outcomes[index] = .failure(error) }
+        }
+        return outcomes
+      }
+    }
+    appendSignal.notify()
+    return outcomes
   }
 
   /// Appends events, all of whose streams must be at the expected version.

@@ -33,9 +33,11 @@ public final class Log: Sendable {
   public let recoveryReport: RecoveryReport
 
   let options: LogOptions
-  let state: Mutex<LogState>
+  let state: BlockingMutex<LogState>
   let lock: Mutex<LockFile?>
   let coordinator: SyncCoordinator?
+  /// Groups concurrent appends for one thread to write.
+  let appendQueue = AppendQueue()
   let periodicSync: Mutex<PeriodicSync?>
   /// Wakes subscriptions when appends become visible.
   let appendSignal = AppendSignal()
@@ -106,7 +108,7 @@ public final class Log: Sendable {
     }
     self.recoveryReport = loader.report
     Self.log(loader.report, directory: directory, to: options.reportingLogger)
-    self.state = Mutex(state)
+    self.state = BlockingMutex(state)
     self.lock = Mutex(lockFile)
     self.coordinator =
       options.durability == .groupCommit ? SyncCoordinator(durableThrough: loaded.nextSequence - 1) : nil

@@ -17,44 +17,35 @@ struct DurabilityTests {
     options.fileIO = io
     let log = try Log.open(at: directory.path, options: options)
     let syncsBefore = io.count(.synchronize)
-    let writesBefore = io.count(.write)
     let writers = 8
-    // Hold the first fsync until every writer has written its first append, so
-    // that sharing is certain rather than a matter of timing: the next fsync
-    // then covers all of them.
+    // Hold the first fsync until every other writer has queued its first
+    // append behind it, so that sharing is certain rather than a matter of
+    // timing: the next group holds all of them and one fsync covers it.
     let heldBack = Mutex(false)
     io.beforeSynchronize {
       guard !heldBack.withLock({ $0 }) else { return }
       heldBack.withLock { $0 = true }
       var spins = 0
-      while io.count(.write) < writesBefore + writers && spins < 100_000_000 {
+      while log.appendQueue.queuedCount < writers - 1 && spins < 100_000_000 {
         sched_yield()
         spins += 1
       }
     }
     let appendsPerWriter = 100
     let failures = Mutex(0)
-    // Real threads, one per writer: a thread pool sized to the two cores would
-    // run only two writers at a time.
-    let done = DispatchGroup()
-    for writer in 0..<writers {
-      done.enter()
-      Thread {
-        defer { done.leave() }
-        for index in 0..<appendsPerWriter {
-          let event = NewEvent(
-            stream: "writer/\(writer)", type: "t", payload: Array("\(writer):\(index)".utf8))
-          do {
-            let result = try log.append([event])
-            // Acknowledged means durable: readers in this process see it.
-            if log.lastSequence < result.lastSequence { failures.withLock { $0 += 1 } }
-          } catch {
-            failures.withLock { $0 += 1 }
-          }
+    Self.runThreads(writers) { writer in
+      for index in 0..<appendsPerWriter {
+        let event = NewEvent(
+          stream: "writer/\(writer)", type: "t", payload: Array("\(writer):\(index)".utf8))
+        do {
+          let result = try log.append([event])
+          // Acknowledged means durable: readers in this process see it.
+          if log.lastSequence < result.lastSequence { failures.withLock { $0 += 1 } }
+        } catch {
+          failures.withLock { $0 += 1 }
         }
-      }.start()
+      }
     }
-    done.wait()
     #expect(failures.withLock { $0 } == 0)
     let events = try log.events()
     #expect(events.map(\.sequence) == Array(1...UInt64(writers * appendsPerWriter)))
@@ -67,7 +58,75 @@ struct DurabilityTests {
     let syncs = io.count(.synchronize) - syncsBefore
     print("group commit: \(writers * appendsPerWriter) appends, \(syncs) fsyncs")
     #expect(syncs <= writers * appendsPerWriter - (writers - 2), "concurrent appends should share fsyncs")
+    #expect(heldBack.withLock { $0 })
     #expect(syncs >= 1)
+  }
+
+  @Test("group commit: a failed fsync fails every append of its group; the acknowledged survive reopening")
+  func groupCommitFailure() throws {
+    let directory = TemporaryDirectory("group-failure")
+    let io = FaultInjectingFileIO()
+    var options = LogOptions.testing(segmentSize: 1 << 20, durability: .groupCommit)
+    options.fileIO = io
+    let log = try Log.open(at: directory.path, options: options)
+    let writers = 8
+    // As above: the first append's fsync waits until the other seven are
+    // queued behind it, so they form the next group, whose fsync fails.
+    let heldBack = Mutex(false)
+    io.beforeSynchronize {
+      guard !heldBack.withLock({ $0 }) else { return }
+      heldBack.withLock { $0 = true }
+      var spins = 0
+      while log.appendQueue.queuedCount < writers - 1 && spins < 100_000_000 {
+        sched_yield()
+        spins += 1
+      }
+      io.inject(.error(EIO), on: .synchronize)
+    }
+    let outcomes = Mutex<[Int: Result<UInt64, StateLogError>]>([:])
+    Self.runThreads(writers) { writer in
+      let event = NewEvent(stream: "writer/\(writer)", type: "t", payload: [UInt8(writer)])
+      do throws(StateLogError) {
+        let result = try StateLogError.typed { try log.append([event]) }
+        outcomes.withLock { $0[writer] = .success(result.lastSequence) }
+      } catch {
+        outcomes.withLock { $0[writer] = .failure(error) }
+      }
+    }
+    let results = outcomes.withLock { $0 }
+    let acknowledged = results.values.compactMap { try? $0.get() }
+    let failed = results.values.compactMap { outcome -> StateLogError? in
+      if case .failure(let error) = outcome { return error }
+      return nil
+    }
+    #expect(acknowledged == [1], "only the first append, alone in its group, is acknowledged")
+    #expect(failed.count == writers - 1)
+    #expect(failed.allSatisfy { $0.code == .ioFailure && $0.errno == EIO }, "\(failed)")
+    #expect(throws: StateLogError.self) { try log.append([NewEvent(stream: "s", type: "t", payload: [0])]) }
+    _ = try? log.close()
+
+    let reopened = try Log.open(at: directory.path, options: .testing(segmentSize: 1 << 20))
+    let events = try reopened.events()
+    #expect(events.first?.sequence == 1 && events.first?.payload.count == 1)
+    // The failed group was written before its fsync failed: reopening keeps
+    // each of its appends whole or drops it, never anything else.
+    #expect(events.map(\.sequence) == Array(1...UInt64(events.count)))
+    #expect(Set(events.map(\.stream)).count == events.count)
+    try reopened.close()
+  }
+
+  /// Runs `body` on `count` threads at once and returns when all are done.
+  /// Real threads: a pool sized to the two cores would run two at a time.
+  private static func runThreads(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) {
+    let done = DispatchGroup()
+    for index in 0..<count {
+      done.enter()
+      Thread {
+        defer { done.leave() }
+        body(index)
+      }.start()
+    }
+    done.wait()
   }
 
   @Test("fsyncEveryAppend syncs once per append; buffered syncs only at close")
