@@ -79,6 +79,39 @@ struct SnapshotDecodingTests {
     #expect(written == Set(TaskState.CodingKeys.allCases.map(\.stringValue)))
   }
 
+  @Test("a conversation with every member set decodes in place exactly, from every member the encoder writes")
+  func everyConversationMember() throws {
+    var conversation = ConversationState(id: "c")
+    let steps: [ConversationEvent] = [
+      .started(.init(agent: "planner", user: "ann", title: "Trip", model: "model-x")),
+      .messageAdded(.init(role: .user, content: "Find a flight", name: "ann")),
+      .messageAdded(
+        .init(
+          role: .assistant, content: "",
+          toolCalls: [.init(id: "call-1", name: "search", arguments: #"{"to":"Lisbon"}"#)],
+          tokens: .init(input: 31, output: 12))),
+      .messageAdded(.init(role: .tool, content: "3 flights", toolCallID: "call-1")),
+      .summarized(.init(summary: "Ann wants a flight", throughMessage: 1)),
+      .feedback(.init(message: 1, rating: 0.5, comment: "slow")),
+      .feedback(.init(message: 2, rating: 1)),
+    ]
+    for step in steps { try conversation.apply(step, mode: .strict) }
+    conversation.origin = ForkOrigin(stream: "conversation/source", sequence: 9, version: 4)
+    conversation.skippedEvents = 1
+    var ended = conversation
+    try ended.apply(.ended(.init(reason: "done")), mode: .strict)
+    for state in [ConversationState(id: "empty"), conversation, ended] {
+      let decoded = try Self.bothWays(state)
+      #expect(decoded.inPlace == state)
+      #expect(decoded.codable == state)
+    }
+    let bytes = try BinaryPayloadCodec().encode(JSONValueEncoder().encode(ended))
+    let written = try bytes.withUnsafeBytes {
+      try BinaryPayloadCodec().decodeObject(from: $0) { $0.memberNames }
+    }
+    #expect(Set(written) == Set(ConversationState.CodingKeys.allCases.map(\.stringValue)))
+  }
+
   @Test("a task snapshot with a negative version is malformed, not a trap")
   func negativeVersion() throws {
     var value = try JSONValueEncoder().encode(TaskState(id: "t"))

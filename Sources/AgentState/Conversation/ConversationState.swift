@@ -38,6 +38,11 @@ public struct ConversationState: AgentStream {
   public var feedback: [Feedback] = []
   public var endReason: String?
 
+  enum CodingKeys: String, CodingKey, CaseIterable {
+    case id, version, skippedEvents, origin, status, agent, user, title, model, messages, summaries, feedback
+    case endReason
+  }
+
   public init(id: String) { self.id = id }
 
   /// Applies one event's change (the reducer).
