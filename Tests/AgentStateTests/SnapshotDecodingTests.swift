@@ -112,6 +112,46 @@ struct SnapshotDecodingTests {
     #expect(Set(written) == Set(ConversationState.CodingKeys.allCases.map(\.stringValue)))
   }
 
+  @Test("a profile with every member set decodes in place exactly, from every member the encoder writes")
+  func everyProfileMember() throws {
+    var profile = ProfileState(id: "p")
+    let steps: [ProfileEvent] = [
+      .preferenceSet(.init(key: "ui.theme", value: "dark")),
+      .preferenceSet(.init(key: "model.temperature", value: 0.2)),
+      .factStored(
+        .init(id: "f1", text: "lives in Lisbon", category: "location", confidence: 0.9, source: "chat")),
+      .factStored(.init(id: "f2", text: "vegetarian", category: "diet")),
+      .contextLearned(.init(key: "last_trip", value: ["city": "Porto", "nights": 3])),
+    ]
+    for step in steps { try profile.apply(step, mode: .strict) }
+    profile.origin = ForkOrigin(stream: "profile/source", sequence: 5, version: 2)
+    profile.skippedEvents = 4
+    for state in [ProfileState(id: "empty"), profile] {
+      let decoded = try Self.bothWays(state)
+      #expect(decoded.inPlace == state)
+      #expect(decoded.codable == state)
+    }
+    let bytes = try BinaryPayloadCodec().encode(JSONValueEncoder().encode(profile))
+    let written = try bytes.withUnsafeBytes {
+      try BinaryPayloadCodec().decodeObject(from: $0) { $0.memberNames }
+    }
+    #expect(Set(written) == Set(ProfileState.CodingKeys.allCases.map(\.stringValue)))
+  }
+
+  @Test("a profile snapshot whose fact is not an object is malformed, naming the fact")
+  func profileFactOfWrongKind() throws {
+    var value = try JSONValueEncoder().encode(ProfileState(id: "p"))
+    value["facts"] = .object(["f1": .string("not a fact")])
+    let bytes = BinaryPayloadCodec().encode(value)
+    let error = #expect(throws: StateLogError.self) {
+      try bytes.withUnsafeBytes { raw in
+        try BinaryPayloadCodec().decodeObject(from: raw) { try ProfileState(snapshot: $0) }
+      }
+    }
+    #expect(error?.code == .malformedPayload)
+    #expect(error?.message.contains("facts.f1") == true, "\(error?.message ?? "")")
+  }
+
   @Test("a task snapshot with a negative version is malformed, not a trap")
   func negativeVersion() throws {
     var value = try JSONValueEncoder().encode(TaskState(id: "t"))

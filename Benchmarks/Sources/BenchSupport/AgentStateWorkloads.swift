@@ -75,17 +75,7 @@ public enum AgentStateWorkloads {
       at: directory, options: options, cacheCapacity: 16, snapshotInterval: snapshotInterval,
       snapshotsKept: snapshotsKept)
     var others = 0
-    func surround() throws {
-      guard surrounding > 0 else { return }
-      let batch = try (0..<surrounding).map { _ in
-        others += 1
-        return try store.events.newEvent(
-          ProfileEvent.PreferenceSet(
-            key: preferenceKeys[others % preferenceKeys.count], value: .int(Int64(others))),
-          stream: "profile/other-\(others % 100)")
-      }
-      try store.log.append(batch)
-    }
+    func surround() throws { try appendOthers(surrounding, to: store, counter: &others) }
     var last: UInt64 = 0
     switch kind {
     case .profile:
@@ -116,6 +106,67 @@ public enum AgentStateWorkloads {
     store.waitForSnapshots()
     try store.close()
     return last
+  }
+
+  /// Appends `count` events of other streams (profiles `other-0` to
+  /// `other-99`) in one batch, around a W5 stream.
+  static func appendOthers(_ count: Int, to store: AgentStateStore, counter: inout Int) throws {
+    guard count > 0 else { return }
+    let batch = try (0..<count).map { _ in
+      counter += 1
+      return try store.events.newEvent(
+        ProfileEvent.PreferenceSet(
+          key: preferenceKeys[counter % preferenceKeys.count], value: .int(Int64(counter))),
+        stream: "profile/other-\(counter % 100)")
+    }
+    try store.log.append(batch)
+  }
+
+  /// Writes one conversation of `messages` messages of 100 to 500 bytes of
+  /// text (alternately the user's and the assistant's), with `surrounding`
+  /// events of other streams after each, as ``writeW5Stream`` does.
+  ///
+  /// - Returns: The conversation's last version.
+  public static func writeW5Conversation(
+    messages: Int, directory: String, snapshotInterval: Int, surrounding: Int
+  ) throws -> UInt64 {
+    let options = StateLogWorkloads.options(durability: .buffered)
+    let store = try AgentStateStore.open(
+      at: directory, options: options, cacheCapacity: 16, snapshotInterval: snapshotInterval,
+      snapshotsKept: messages / max(snapshotInterval, 1) + 10)
+    let chat = store.conversation(w5StreamID)
+    var last = try chat.start(agent: "bench").version
+    var random = SplitMix64(seed: 0x5EED_0C05)
+    var others = 0
+    for index in 0..<messages {
+      let content = text(bytes: 100 + Int(random.next() % 400), random: &random)
+      last = try chat.addMessage(index % 2 == 0 ? .user : .assistant, content).version
+      try appendOthers(surrounding, to: store, counter: &others)
+    }
+    store.waitForSnapshots()
+    try store.close()
+    return last
+  }
+
+  /// Times `state(at: .version(v))` of the W5 conversation for each point on
+  /// a fresh store (cache capacity 0), as ``stateAt(_:directory:points:warmup:)``.
+  ///
+  /// - Returns: The timings and how many messages each state held.
+  public static func conversationStateAt(directory: String, points: [UInt64], warmup: Int = 20) throws
+    -> (nanoseconds: [UInt64], messages: [Int])
+  {
+    let store = try AgentStateStore.open(
+      at: directory, options: StateLogWorkloads.options(durability: .buffered), cacheCapacity: 0,
+      snapshotInterval: 0)
+    defer { try? store.close() }
+    let chat = store.conversation(w5StreamID)
+    var messages: [Int] = []
+    let timed = try timePoints(points, warmup: warmup) { point in
+      let count = try chat.state(at: .version(point)).state.messages.count
+      messages.append(count)
+      return count
+    }
+    return (timed.nanoseconds, Array(messages.suffix(points.count)))
   }
 
   /// A small digest of a state, to check that both engines folded the same events.

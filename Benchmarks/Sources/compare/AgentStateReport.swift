@@ -7,7 +7,9 @@
 // (default "profile,task"), STATELOG_BENCH_W5_INTERVAL (snapshot interval,
 // default 32), STATELOG_BENCH_W5_WARM (1: read every point once before timing
 // the snapshot configuration), STATELOG_BENCH_W5_SURROUNDED (length of the stream read out of
-// a log 101 times larger, default 10000, 0 for none), STATELOG_BENCH_W8_TURNS
+// a log 101 times larger, default 10000, 0 for none), STATELOG_BENCH_W5_CONVERSATION
+// (messages of the W5 conversation, default 1000, 0 for none; it runs when
+// every kind of stream does), STATELOG_BENCH_W8_TURNS
 // (default 500).
 import BenchSupport
 import Foundation
@@ -152,6 +154,62 @@ func runW5() throws -> [[String: Any]] {
   }
   print(
     "W5 point-in-time state: state(at: .version(v)) for \(pointCount) random v, fresh store (cache 0), snapshot interval \(interval)"
+  )
+  renderTable(table)
+  if kinds.count == AgentStateWorkloads.Kind.allCases.count {
+    json += try runW5Conversations(pointCount: pointCount, interval: interval, warmAll: warmAll)
+  }
+  return json
+}
+
+/// W5 for a conversation, whose state grows with every message: the time of a
+/// state should follow the messages it returns, not the length of the log.
+@MainActor
+func runW5Conversations(pointCount: Int, interval: Int, warmAll: Bool) throws -> [[String: Any]] {
+  let messages = environment["STATELOG_BENCH_W5_CONVERSATION"].flatMap { Int($0) } ?? 1_000
+  guard messages > 0 else { return [] }
+  var table: [[String]] = [
+    [
+      "Conversation", "Events (log)", "State p50 / p99", "Messages returned p50 / max",
+      "Per message returned p50 / p99", "Current state p50",
+    ]
+  ]
+  var json: [[String: Any]] = []
+  for surrounding in [0, 100] {
+    let directory = try Files.makeTemporaryDirectory("w5-conversation")
+    defer { Files.remove(directory) }
+    let last = try AgentStateWorkloads.writeW5Conversation(
+      messages: messages, directory: directory, snapshotInterval: interval, surrounding: surrounding)
+    let logEvents = try AgentStateWorkloads.logLength(directory)
+    let points = AgentStateWorkloads.randomPoints(count: pointCount, last: last)
+    let read = try AgentStateWorkloads.conversationStateAt(
+      directory: directory, points: points, warmup: warmAll ? points.count : 20)
+    let current = try AgentStateWorkloads.conversationStateAt(
+      directory: directory, points: Array(repeating: last, count: 100))
+    let perMessage = zip(read.nanoseconds, read.messages).map { $0 / UInt64(max($1, 1)) }
+    let (time, each, now) = (
+      Percentiles(read.nanoseconds), Percentiles(perMessage), Percentiles(current.nanoseconds)
+    )
+    let returned = Percentiles(read.messages.map { UInt64($0) })
+    log(
+      "W5 conversation \(last) events in a log of \(logEvents): p50 \(formatLatency(time.p50)), per message \(formatLatency(each.p50))"
+    )
+    table.append([
+      "\(messages) messages", "\(last) (\(logEvents))",
+      "\(formatLatency(time.p50)) / \(formatLatency(time.p99))",
+      "\(Int(returned.p50)) / \(Int(returned.max))",
+      "\(formatLatency(each.p50)) / \(formatLatency(each.p99))",
+      formatLatency(now.p50),
+    ])
+    json.append([
+      "stream": "conversation", "events": Int(last), "logEvents": logEvents, "points": pointCount,
+      "snapshotInterval": interval, "warmedEveryPoint": warmAll, "state": time.json,
+      "perMessageReturned": each.json, "messagesReturned": returned.json, "currentState": now.json,
+      "bytesOnDisk": Files.size(of: directory).bytes,
+    ])
+  }
+  print(
+    "W5 conversation: state(at: .version(v)) for \(pointCount) random v, fresh store (cache 0), snapshot interval \(interval); current state: 100 reads of the last version"
   )
   renderTable(table)
   return json

@@ -19,6 +19,10 @@ public struct ProfileState: AgentStream {
   /// What the agent learned, by key.
   public var context: [String: JSONValue] = [:]
 
+  enum CodingKeys: String, CodingKey, CaseIterable {
+    case id, version, skippedEvents, origin, preferences, facts, context
+  }
+
   public init(id: String) { self.id = id }
 
   /// Applies one event's change (the reducer).

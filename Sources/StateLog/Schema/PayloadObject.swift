@@ -225,6 +225,16 @@ public struct PayloadObject {
     }
   }
 
+  /// The object member `name` as a dictionary of ``JSONValue``s.
+  public func dictionary(_ name: String) throws(StateLogError) -> [String: JSONValue] {
+    try required(name, "an object") { (reader) throws(DecodingFailure) in
+      guard case .object(let members) = try BinaryPayloadCodec.decodeValue(&reader, depth: depth + 1) else {
+        return nil
+      }
+      return members
+    }
+  }
+
   /// The object member `name`.
   public func object(_ name: String) throws(StateLogError) -> PayloadObject {
     guard let start = valueStart(name) else { throw missing(name) }
@@ -265,6 +275,29 @@ public struct PayloadObject {
         throw Self.malformed(path, error)
       }
       try body(element)
+    }
+  }
+
+  /// Calls `body` with the key and value of each member of the object member
+  /// `name`, in stored order, each value an object: for dictionaries of
+  /// structures decoded in place.
+  ///
+  /// - Throws: ``StateLogError`` with ``StateLogError/Code/malformedPayload``
+  ///   naming the member if it is missing, not an object, or has a value that
+  ///   is not an object; or what `body` throws.
+  public func forEachObject(inObject name: String, _ body: (_ key: String, PayloadObject) throws -> Void)
+    throws
+  {
+    let dictionary = try object(name)
+    var members: [(key: String, value: Int)] = []
+    dictionary.forEachMember { key, value in
+      members.append(
+        (String(decoding: UnsafeRawBufferPointer(rebasing: bytes[key..<value]), as: UTF8.self), value))
+    }
+    for (key, value) in members {
+      try body(
+        key,
+        try PayloadObject(bytes: bytes, start: value, depth: depth + 2, path: "\(qualified(name)).\(key)"))
     }
   }
 
