@@ -6,10 +6,7 @@ public import StateLog
 
 extension ProfileState {
   public init(snapshot: PayloadObject) throws {
-    self.init(id: try snapshot.string("id"))
-    version = try snapshot.integer(UInt64.self, "version")
-    skippedEvents = try snapshot.int("skippedEvents")
-    origin = try snapshot.decodeIfPresent(ForkOrigin.self, "origin")
+    self = try Self(membersCommonToEveryKindOf: snapshot)
     preferences = try snapshot.value("preferences")
     var facts: [String: Fact] = [:]
     try snapshot.forEachObject(inObject: "facts") { id, fact in facts[id] = try Fact(payload: fact) }

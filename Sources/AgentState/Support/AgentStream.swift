@@ -41,6 +41,16 @@ extension AgentStream {
   public init(snapshot: PayloadObject) throws {
     self = try snapshot.decode(as: Self.self)
   }
+
+  /// An empty state carrying the members every kind has (id, version,
+  /// skipped events, origin), read in place from a snapshot: where the
+  /// in-place snapshot decoders start before reading their own members.
+  init(membersCommonToEveryKindOf snapshot: PayloadObject) throws {
+    self.init(id: try snapshot.string("id"))
+    version = try snapshot.integer(UInt64.self, "version")
+    skippedEvents = try snapshot.int("skippedEvents")
+    origin = try snapshot.decodeIfPresent(ForkOrigin.self, "origin")
+  }
 }
 
 /// How a reducer treats an event that does not fit the state.

@@ -6,10 +6,7 @@ public import StateLog
 
 extension TaskState {
   public init(snapshot: PayloadObject) throws {
-    self.init(id: try snapshot.string("id"))
-    version = try snapshot.integer(UInt64.self, "version")
-    skippedEvents = try snapshot.int("skippedEvents")
-    origin = try snapshot.decodeIfPresent(ForkOrigin.self, "origin")
+    self = try Self(membersCommonToEveryKindOf: snapshot)
     status = try snapshot.rawValue(Status.self, "status")
     goal = try snapshot.stringIfPresent("goal")
     owner = try snapshot.stringIfPresent("owner")

@@ -18,19 +18,9 @@ struct DurabilityTests {
     let log = try Log.open(at: directory.path, options: options)
     let syncsBefore = io.count(.synchronize)
     let writers = 8
-    // Hold the first fsync until every other writer has queued its first
-    // append behind it, so that sharing is certain rather than a matter of
-    // timing: the next group holds all of them and one fsync covers it.
-    let heldBack = Mutex(false)
-    io.beforeSynchronize {
-      guard !heldBack.withLock({ $0 }) else { return }
-      heldBack.withLock { $0 = true }
-      var spins = 0
-      while log.appendQueue.queuedCount < writers - 1 && spins < 100_000_000 {
-        sched_yield()
-        spins += 1
-      }
-    }
+    // Sharing is then certain rather than a matter of timing: the next group
+    // holds the other seven appends and one fsync covers it.
+    let held = Self.holdFirstSync(io, until: { log.appendQueue.queuedCount >= writers - 1 })
     let appendsPerWriter = 100
     let failures = Mutex(0)
     Self.runThreads(writers) { writer in
@@ -58,7 +48,7 @@ struct DurabilityTests {
     let syncs = io.count(.synchronize) - syncsBefore
     print("group commit: \(writers * appendsPerWriter) appends, \(syncs) fsyncs")
     #expect(syncs <= writers * appendsPerWriter - (writers - 2), "concurrent appends should share fsyncs")
-    #expect(heldBack.withLock { $0 })
+    #expect(held())
     #expect(syncs >= 1)
   }
 
@@ -70,19 +60,10 @@ struct DurabilityTests {
     options.fileIO = io
     let log = try Log.open(at: directory.path, options: options)
     let writers = 8
-    // As above: the first append's fsync waits until the other seven are
-    // queued behind it, so they form the next group, whose fsync fails.
-    let heldBack = Mutex(false)
-    io.beforeSynchronize {
-      guard !heldBack.withLock({ $0 }) else { return }
-      heldBack.withLock { $0 = true }
-      var spins = 0
-      while log.appendQueue.queuedCount < writers - 1 && spins < 100_000_000 {
-        sched_yield()
-        spins += 1
-      }
-      io.inject(.error(EIO), on: .synchronize)
-    }
+    // The other seven form the next group, whose fsync fails.
+    _ = Self.holdFirstSync(
+      io, until: { log.appendQueue.queuedCount >= writers - 1 },
+      then: { io.inject(.error(EIO), on: .synchronize) })
     let outcomes = Mutex<[Int: Result<UInt64, StateLogError>]>([:])
     Self.runThreads(writers) { writer in
       let event = NewEvent(stream: "writer/\(writer)", type: "t", payload: [UInt8(writer)])
@@ -113,6 +94,30 @@ struct DurabilityTests {
     #expect(events.map(\.sequence) == Array(1...UInt64(events.count)))
     #expect(Set(events.map(\.stream)).count == events.count)
     try reopened.close()
+  }
+
+  /// Holds the next fsync of a file until `condition` holds (bounded, so a
+  /// broken condition fails the test rather than hanging it), then runs
+  /// `then`; later fsyncs pass. With appenders on several threads, the first
+  /// append's fsync waits until the others are queued behind it.
+  ///
+  /// - Returns: Whether the hold has happened, for the test to check.
+  private static func holdFirstSync(
+    _ io: FaultInjectingFileIO, until condition: @escaping @Sendable () -> Bool,
+    then: @escaping @Sendable () -> Void = {}
+  ) -> @Sendable () -> Bool {
+    let held = Mutex(false)
+    io.beforeSynchronize {
+      guard !held.withLock({ $0 }) else { return }
+      held.withLock { $0 = true }
+      var spins = 0
+      while !condition() && spins < 100_000_000 {
+        sched_yield()
+        spins += 1
+      }
+      then()
+    }
+    return { held.withLock { $0 } }
   }
 
   /// Runs `body` on `count` threads at once and returns when all are done.
