@@ -14,7 +14,8 @@ struct BatchEncoder {
 
   /// The exact size of one record without its leading length varint.
   static func recordSize(
-    _ event: NewEvent, timestampDelta: UInt64, streamIndex: UInt64, typeIndex: UInt64, version: UInt64
+    _ event: borrowing NewEvent, timestampDelta: UInt64, streamIndex: UInt64, typeIndex: UInt64,
+    version: UInt64
   ) -> Int {
     let metadataSize = event.metadata.isEmpty ? 0 : event.metadata.encodedSize
     return ByteWriter.varintSize(timestampDelta) + ByteWriter.varintSize(streamIndex)
@@ -22,6 +23,33 @@ struct BatchEncoder {
       + ByteWriter.varintSize(UInt64(event.schemaVersion)) + 16
       + ByteWriter.varintSize(UInt64(metadataSize)) + metadataSize
       + ByteWriter.varintSize(UInt64(event.payload.count)) + event.payload.count
+  }
+
+  /// Appends one record to the body. The event is borrowed: copying it would
+  /// retain and release each of its strings and arrays, per event appended.
+  private mutating func appendRecord(
+    _ event: borrowing NewEvent, timestampDelta: UInt64, names: (stream: UInt64, type: UInt64),
+    version: UInt64
+  ) {
+    body.appendVarint(
+      UInt64(
+        Self.recordSize(
+          event, timestampDelta: timestampDelta, streamIndex: names.stream, typeIndex: names.type,
+          version: version)))
+    body.appendVarint(timestampDelta)
+    body.appendVarint(names.stream)
+    body.appendVarint(version)
+    body.appendVarint(names.type)
+    body.appendVarint(UInt64(event.schemaVersion))
+    event.id.encode(into: &body)
+    if event.metadata.isEmpty {
+      body.appendVarint(0)
+    } else {
+      body.appendVarint(UInt64(event.metadata.encodedSize))
+      event.metadata.encode(into: &body)
+    }
+    body.appendVarint(UInt64(event.payload.count))
+    body.append(contentsOf: event.payload)
   }
 
   /// Encodes `events[range]` as one batch into ``batch``.
@@ -50,28 +78,9 @@ struct BatchEncoder {
     body.appendVarint(UInt64(strings.count))
     for string in strings { body.appendString(string) }
     for (index, names) in zip(range, nameIndexes) {
-      let event = events[index]
-      let timestampDelta = UInt64(bitPattern: timestamps[index] &- minTimestamp)
-      let (streamIndex, typeIndex) = names
-      body.appendVarint(
-        UInt64(
-          Self.recordSize(
-            event, timestampDelta: timestampDelta, streamIndex: streamIndex, typeIndex: typeIndex,
-            version: versions[index])))
-      body.appendVarint(timestampDelta)
-      body.appendVarint(streamIndex)
-      body.appendVarint(versions[index])
-      body.appendVarint(typeIndex)
-      body.appendVarint(UInt64(event.schemaVersion))
-      event.id.encode(into: &body)
-      if event.metadata.isEmpty {
-        body.appendVarint(0)
-      } else {
-        body.appendVarint(UInt64(event.metadata.encodedSize))
-        event.metadata.encode(into: &body)
-      }
-      body.appendVarint(UInt64(event.payload.count))
-      body.append(contentsOf: event.payload)
+      appendRecord(
+        events[index], timestampDelta: UInt64(bitPattern: timestamps[index] &- minTimestamp), names: names,
+        version: versions[index])
     }
 
     var codec = BatchHeader.Codec.none

@@ -14,7 +14,13 @@ struct EventIDIndex: Sendable {
 
   init(window: Int) {
     self.window = window
-    positions.reserveCapacity(min(window, 1 << 16))
+    // The whole window up front (up to a million ids): growing rehashes every
+    // id remembered so far (4% of a run of buffered appends into a new log).
+    // Storage a small log never fills is reserved, not touched, so it costs
+    // address space only.
+    let reserved = min(window, 1 << 20)
+    positions.reserveCapacity(reserved)
+    order.reserveCapacity(reserved)
   }
 
   func sequence(of id: EventID) -> UInt64? {

@@ -76,10 +76,11 @@ struct SegmentIndex: Hashable, Sendable {
   /// Adds one record's stream position and id to ``streams`` and ``ids``.
   mutating func addPosition(stream: ExactName, version: UInt64, sequence: UInt64, id: EventID) {
     ids.append(id)
-    if streams[stream] == nil {
-      streams[stream] = StreamRun(firstVersion: version, sequences: [sequence])
+    // One hash per event: appending through `values` does not look the key up again.
+    if let run = streams.index(forKey: stream) {
+      streams.values[run].sequences.append(sequence)
     } else {
-      streams[stream]!.sequences.append(sequence)
+      streams[stream] = StreamRun(firstVersion: version, sequences: [sequence])
     }
   }
 

@@ -54,10 +54,11 @@ struct StreamIndex: Sendable {
   }
 
   mutating func append(stream: ExactName, version: UInt64, sequence: UInt64) {
-    if streams[stream] == nil {
-      streams[stream] = Positions(firstVersion: version, sequences: [sequence])
+    // One hash per event: appending through `values` does not look the key up again.
+    if let positions = streams.index(forKey: stream) {
+      streams.values[positions].sequences.append(sequence)
     } else {
-      streams[stream]!.sequences.append(sequence)
+      streams[stream] = Positions(firstVersion: version, sequences: [sequence])
     }
   }
 

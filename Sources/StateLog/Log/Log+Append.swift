@@ -51,7 +51,7 @@ extension Log {
   {
     guard !isReadOnly else { throw StateLogError(.readOnly, "cannot append to a log opened read-only") }
     guard !events.isEmpty else { throw StateLogError(.invalidArgument, "an append needs at least one event") }
-    for event in events { try event.validate(maximumPayloadSize: options.maximumPayloadSize) }
+    for index in events.indices { try events[index].validate(maximumPayloadSize: options.maximumPayloadSize) }
     for stream in expectations.keys { try NewEvent.validateName(stream, what: "stream id") }
     if events.count > 1 && Set(events.map(\.id)).count != events.count {
       throw StateLogError(.invalidArgument, "an append's events need distinct ids")
@@ -247,7 +247,8 @@ extension Log {
     // Before the failure check: a retry of an append written before a failure
     // is answered with its original positions.
     try loadEventIDs(&state)
-    if events.contains(where: { state.eventIDs!.sequence(of: $0.id) != nil }) { return nil }
+    // Indexes, not elements: iterating would copy (retain and release) each event.
+    if events.indices.contains(where: { state.eventIDs!.sequence(of: events[$0].id) != nil }) { return nil }
     try state.checkWritable()
     for (stream, expectation) in expectations {
       let actual = state.streams.lastVersion(of: ExactName(stream))
@@ -268,12 +269,12 @@ extension Log {
     versions.reserveCapacity(events.count)
     positions.reserveCapacity(events.count)
     var appended: [ExactName: UInt64] = [:]
-    for event in events {
-      let name = ExactName(event.stream)
+    for index in events.indices {
+      let name = ExactName(events[index].stream)
       let version = (appended[name] ?? state.streams.lastVersion(of: name)) + 1
       appended[name] = version
       versions.append(version)
-      timestamps.append(event.timestamp?.nanosecondsSinceEpoch ?? now)
+      timestamps.append(events[index].timestamp?.nanosecondsSinceEpoch ?? now)
       positions.append(
         EventPosition(sequence: state.nextSequence + UInt64(positions.count), streamVersion: version))
     }
@@ -283,10 +284,10 @@ extension Log {
     var start = 0
     var size = 0
     var estimatedSize = 0
-    for (index, event) in events.enumerated() {
+    for index in events.indices {
       let recordSize =
-        event.payload.count + event.metadata.encodedSize + event.stream.utf8.count
-        + event.type.utf8.count + 48
+        events[index].payload.count + events[index].metadata.encodedSize + events[index].stream.utf8.count
+        + events[index].type.utf8.count + 48
       if index > start && size + recordSize > options.maximumBatchSize {
         ranges.append(start..<index)
         start = index
@@ -344,12 +345,12 @@ extension Log {
         state.segments[last].maximumTimestampThrough, header.maxTimestamp)
       batchOffset += UInt64(header.length)
     }
-    for (index, event) in events.enumerated() {
-      let name = ExactName(event.stream)
+    for index in events.indices {
+      let name = ExactName(events[index].stream)
       state.streams.append(stream: name, version: versions[index], sequence: positions[index].sequence)
       state.segments[last].index.addPosition(
-        stream: name, version: versions[index], sequence: positions[index].sequence, id: event.id)
-      state.eventIDs?.record(event.id, sequence: positions[index].sequence)
+        stream: name, version: versions[index], sequence: positions[index].sequence, id: events[index].id)
+      state.eventIDs?.record(events[index].id, sequence: positions[index].sequence)
     }
     state.nextSequence = sequence
     if options.durability != .groupCommit {
