@@ -17,6 +17,22 @@ struct SnapshotDecodingTests {
     }
   }
 
+  /// Decodes each state both ways, expecting both to give it back, and
+  /// expects the members the encoder wrote across them to be exactly `keys`:
+  /// the in-place decoder then reads every member there is.
+  static func expectBothWays<State: AgentStream>(_ states: [State], writingExactly keys: [String]) throws {
+    var written: Set<String> = []
+    for state in states {
+      let decoded = try bothWays(state)
+      #expect(decoded.inPlace == state)
+      #expect(decoded.codable == state)
+      let bytes = try BinaryPayloadCodec().encode(JSONValueEncoder().encode(state))
+      written.formUnion(
+        try bytes.withUnsafeBytes { try BinaryPayloadCodec().decodeObject(from: $0) { $0.memberNames } })
+    }
+    #expect(written == Set(keys))
+  }
+
   @Test(
     "in-place snapshot decoding agrees with Codable for every state of random histories",
     arguments: [5 as UInt64, 6])
@@ -64,19 +80,8 @@ struct SnapshotDecodingTests {
     try completed.apply(.completed(.init(result: ["ok": true])), mode: .strict)
     var cancelled = task
     try cancelled.apply(.cancelled(.init(reason: "user stopped it")), mode: .strict)
-    for state in [task, completed, cancelled] {
-      let decoded = try Self.bothWays(state)
-      #expect(decoded.inPlace == state)
-      #expect(decoded.codable == state)
-    }
-    // Every member is set in one of them, so the decoder reads every key the encoder writes.
-    var written: Set<String> = []
-    for state in [completed, cancelled] {
-      let bytes = try BinaryPayloadCodec().encode(JSONValueEncoder().encode(state))
-      written.formUnion(
-        try bytes.withUnsafeBytes { try BinaryPayloadCodec().decodeObject(from: $0) { $0.memberNames } })
-    }
-    #expect(written == Set(TaskState.CodingKeys.allCases.map(\.stringValue)))
+    try Self.expectBothWays(
+      [task, completed, cancelled], writingExactly: TaskState.CodingKeys.allCases.map(\.stringValue))
   }
 
   @Test("a conversation with every member set decodes in place exactly, from every member the encoder writes")
@@ -100,16 +105,9 @@ struct SnapshotDecodingTests {
     conversation.skippedEvents = 1
     var ended = conversation
     try ended.apply(.ended(.init(reason: "done")), mode: .strict)
-    for state in [ConversationState(id: "empty"), conversation, ended] {
-      let decoded = try Self.bothWays(state)
-      #expect(decoded.inPlace == state)
-      #expect(decoded.codable == state)
-    }
-    let bytes = try BinaryPayloadCodec().encode(JSONValueEncoder().encode(ended))
-    let written = try bytes.withUnsafeBytes {
-      try BinaryPayloadCodec().decodeObject(from: $0) { $0.memberNames }
-    }
-    #expect(Set(written) == Set(ConversationState.CodingKeys.allCases.map(\.stringValue)))
+    try Self.expectBothWays(
+      [ConversationState(id: "empty"), conversation, ended],
+      writingExactly: ConversationState.CodingKeys.allCases.map(\.stringValue))
   }
 
   @Test("a profile with every member set decodes in place exactly, from every member the encoder writes")
@@ -126,16 +124,9 @@ struct SnapshotDecodingTests {
     for step in steps { try profile.apply(step, mode: .strict) }
     profile.origin = ForkOrigin(stream: "profile/source", sequence: 5, version: 2)
     profile.skippedEvents = 4
-    for state in [ProfileState(id: "empty"), profile] {
-      let decoded = try Self.bothWays(state)
-      #expect(decoded.inPlace == state)
-      #expect(decoded.codable == state)
-    }
-    let bytes = try BinaryPayloadCodec().encode(JSONValueEncoder().encode(profile))
-    let written = try bytes.withUnsafeBytes {
-      try BinaryPayloadCodec().decodeObject(from: $0) { $0.memberNames }
-    }
-    #expect(Set(written) == Set(ProfileState.CodingKeys.allCases.map(\.stringValue)))
+    try Self.expectBothWays(
+      [ProfileState(id: "empty"), profile],
+      writingExactly: ProfileState.CodingKeys.allCases.map(\.stringValue))
   }
 
   @Test("a profile snapshot whose fact is not an object is malformed, naming the fact")

@@ -13,7 +13,7 @@ import Glibc
 ///
 /// Each waiter sleeps on its own semaphore, so a finished group wakes exactly
 /// its members, once each, rather than every waiter contending for one mutex.
-final class AppendQueue: @unchecked Sendable {
+final class AppendQueue: Sendable {
   /// One queued append and, once its group is written, its outcome.
   final class Request: @unchecked Sendable {
     let events: [NewEvent]
@@ -45,27 +45,14 @@ final class AppendQueue: @unchecked Sendable {
   /// retry for the appender to answer); or why it failed.
   typealias Outcome = Result<AppendResult?, StateLogError>
 
-  // pthread primitives need a stable address, so the mutex lives on the heap.
-  private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
-  // Guarded by `mutex`.
-  private var queued: [Request] = []
-  private var hasLeader = false
-
-  init() {
-    pthread_mutex_init(mutex, nil)
+  private struct State: Sendable {
+    var queued: [Request] = []
+    var hasLeader = false
   }
+  private let state = BlockingMutex(State())
 
   /// How many appends wait for a leader to take them (for tests).
-  var queuedCount: Int {
-    pthread_mutex_lock(mutex)
-    defer { pthread_mutex_unlock(mutex) }
-    return queued.count
-  }
-
-  deinit {
-    pthread_mutex_destroy(mutex)
-    mutex.deallocate()
-  }
+  var queuedCount: Int { state.withLock { $0.queued.count } }
 
   /// Queues `request` and returns its outcome once a leader (perhaps this
   /// thread) has written its group.
@@ -73,22 +60,21 @@ final class AppendQueue: @unchecked Sendable {
   /// - Parameter write: Writes a group and returns the outcome of each of its
   ///   requests, in order; called by one leader at a time.
   func submit(_ request: Request, writingGroupsWith write: ([Request]) -> [Outcome]) -> Outcome {
-    pthread_mutex_lock(mutex)
-    queued.append(request)
-    if hasLeader {
-      pthread_mutex_unlock(mutex)
+    let leads = state.withLock { state in
+      state.queued.append(request)
+      if state.hasLeader { return false }
+      state.hasLeader = true
+      return true
+    }
+    if !leads {
       request.sleep()
       // Woken with an outcome, or without one to lead the next group.
       if let outcome = request.outcome { return outcome }
-    } else {
-      hasLeader = true
-      pthread_mutex_unlock(mutex)
     }
-
-    pthread_mutex_lock(mutex)
-    let group = queued
-    queued.removeAll(keepingCapacity: true)
-    pthread_mutex_unlock(mutex)
+    let group = state.withLock { state in
+      defer { state.queued.removeAll(keepingCapacity: true) }
+      return state.queued
+    }
 
     // The leader's own request is the first of its group: while a leader
     // exists nobody else drains the queue, and a leader is chosen only when
@@ -98,11 +84,11 @@ final class AppendQueue: @unchecked Sendable {
       member.outcome = outcome
       sem_post(member.wakeUp)
     }
-
-    pthread_mutex_lock(mutex)
-    let next = queued.first
-    if next == nil { hasLeader = false }
-    pthread_mutex_unlock(mutex)
+    let next = state.withLock { state in
+      let next = state.queued.first
+      if next == nil { state.hasLeader = false }
+      return next
+    }
     if let next { sem_post(next.wakeUp) }
     return outcomes[0]
   }

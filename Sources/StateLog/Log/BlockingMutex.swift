@@ -1,6 +1,7 @@
 import Glibc
 
-/// A mutex whose waiters sleep at once instead of spinning first.
+/// A mutex whose waiters sleep at once instead of spinning first: the log's
+/// state and its ``AppendQueue`` sit behind one.
 ///
 /// The log's state is held across an append's encoding and `pwrite`, and
 /// dozens of threads may be waiting for it. `Synchronization.Mutex` spins
