@@ -175,51 +175,54 @@ public final class LMDBEventStore {
     }
   }
 
-  /// The last sequence stored, read in a read transaction with a cursor at the
-  /// last key of the events database, as an event store reads its head when
-  /// it opens.
-  public func lastStoredSequence() throws -> UInt64 {
+  /// Runs `body` with a cursor over the events database in a read transaction.
+  private func withEventsCursor<Result>(_ body: (OpaquePointer?) throws -> Result) throws -> Result {
     var transaction: OpaquePointer?
     try Self.check("mdb_txn_begin", mdb_txn_begin(environment, nil, UInt32(MDB_RDONLY), &transaction))
     defer { mdb_txn_abort(transaction) }
     var cursor: OpaquePointer?
     try Self.check("mdb_cursor_open", mdb_cursor_open(transaction, events, &cursor))
     defer { mdb_cursor_close(cursor) }
-    var key = MDB_val()
-    var value = MDB_val()
-    let code = mdb_cursor_get(cursor, &key, &value, MDB_LAST)
-    if code == MDB_NOTFOUND { return 0 }
-    try Self.check("mdb_cursor_get", code)
-    guard key.mv_size == 8, let data = key.mv_data else {
-      throw BenchError("malformed event key of \(key.mv_size) bytes")
+    return try body(cursor)
+  }
+
+  /// The last sequence stored, read in a read transaction with a cursor at the
+  /// last key of the events database, as an event store reads its head when
+  /// it opens.
+  public func lastStoredSequence() throws -> UInt64 {
+    try withEventsCursor { cursor in
+      var key = MDB_val()
+      var value = MDB_val()
+      let code = mdb_cursor_get(cursor, &key, &value, MDB_LAST)
+      if code == MDB_NOTFOUND { return 0 }
+      try Self.check("mdb_cursor_get", code)
+      guard key.mv_size == 8, let data = key.mv_data else {
+        throw BenchError("malformed event key of \(key.mv_size) bytes")
+      }
+      return UInt64(bigEndian: data.loadUnaligned(as: UInt64.self))
     }
-    return UInt64(bigEndian: data.loadUnaligned(as: UInt64.self))
   }
 
   /// Reads every event in sequence order with a cursor over the events
   /// database, in one read transaction, touching each value as SQLite's scan
   /// touches each column. The values are read in place, in LMDB's map.
   public func scan() throws -> StateLogWorkloads.ScanResult {
-    var transaction: OpaquePointer?
-    try Self.check("mdb_txn_begin", mdb_txn_begin(environment, nil, UInt32(MDB_RDONLY), &transaction))
-    defer { mdb_txn_abort(transaction) }
-    var cursor: OpaquePointer?
-    try Self.check("mdb_cursor_open", mdb_cursor_open(transaction, events, &cursor))
-    defer { mdb_cursor_close(cursor) }
-    var result = StateLogWorkloads.ScanResult()
-    var touched = 0
-    var key = MDB_val()
-    var value = MDB_val()
-    var code = mdb_cursor_get(cursor, &key, &value, MDB_FIRST)
-    while code == MDB_SUCCESS {
-      try KeyValueRecord.read(
-        key: UnsafeRawBufferPointer(start: key.mv_data, count: key.mv_size),
-        value: UnsafeRawBufferPointer(start: value.mv_data, count: value.mv_size), into: &result,
-        touched: &touched)
-      code = mdb_cursor_get(cursor, &key, &value, MDB_NEXT)
+    try withEventsCursor { cursor in
+      var result = StateLogWorkloads.ScanResult()
+      var touched = 0
+      var key = MDB_val()
+      var value = MDB_val()
+      var code = mdb_cursor_get(cursor, &key, &value, MDB_FIRST)
+      while code == MDB_SUCCESS {
+        try KeyValueRecord.read(
+          key: UnsafeRawBufferPointer(start: key.mv_data, count: key.mv_size),
+          value: UnsafeRawBufferPointer(start: value.mv_data, count: value.mv_size), into: &result,
+          touched: &touched)
+        code = mdb_cursor_get(cursor, &key, &value, MDB_NEXT)
+      }
+      if code != MDB_NOTFOUND { try Self.check("mdb_cursor_get", code) }
+      blackHoleInt(touched)
+      return result
     }
-    if code != MDB_NOTFOUND { try Self.check("mdb_cursor_get", code) }
-    blackHoleInt(touched)
-    return result
   }
 }
