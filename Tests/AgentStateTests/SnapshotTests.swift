@@ -178,9 +178,22 @@ struct SnapshotTests {
     #expect(snapshots.streamDirectory("task/t 1").hasSuffix("/snapshots/task%2Ft%201"))
     #expect(snapshots.streamDirectory("..").hasSuffix("/snapshots/%2E%2E"))
     #expect(snapshots.streamDirectory("profile/caf\u{E9}").hasSuffix("profile%2Fcaf%C3%A9"))
-    for stream in ["task/t 1", "..", "profile/caf\u{E9}", "conversation/a%b"] {
+    #expect(snapshots.streamDirectory(".").hasSuffix("/snapshots/%2E"))
+    #expect(snapshots.streamDirectory("...").hasSuffix("/snapshots/..."))
+    #expect(snapshots.streamDirectory("a\u{7F}\n").hasSuffix("/snapshots/a%7F%0A"))
+    for stream in ["task/t 1", "..", ".", "...", "profile/caf\u{E9}", "conversation/a%b", "a\u{7F}\n"] {
       let folder = String(snapshots.streamDirectory(stream).split(separator: "/").last!)
       #expect(SnapshotStore.stream(ofFolder: folder) == stream)
     }
+  }
+
+  @Test(
+    "snapshot file names are 20 zero-padded digits that read back as their sequence",
+    arguments: [0, 1, 42, 99_999, 10_000_000_000, UInt64.max])
+  func fileNames(sequence: UInt64) {
+    let name = SnapshotStore.fileName(sequence)
+    let digits = String(sequence)
+    #expect(name == String(repeating: "0", count: 20 - digits.count) + digits + ".snap")
+    #expect(SnapshotStore.sequence(ofFile: name) == sequence)
   }
 }

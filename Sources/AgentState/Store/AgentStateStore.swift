@@ -193,6 +193,9 @@ public final class AgentStateStore: Sendable {
   ///
   /// - Complexity: O(1) for a cached stream that has not changed; otherwise a
   ///   replay of the events the cache has not seen.
+  @_specialize(where State == ConversationState)
+  @_specialize(where State == TaskState)
+  @_specialize(where State == ProfileState)
   public func state<State: AgentStream>(_ type: State.Type, id: String) throws -> State {
     let stream = try Self.streamID(State.self, id)
     let cached: State? = cache.withLock { $0.state(stream) }
@@ -215,6 +218,9 @@ public final class AgentStateStore: Sendable {
   ///
   /// - Returns: The state and the exact position it reflects.
   /// - Complexity: A replay of the stream's events up to the point.
+  @_specialize(where State == ConversationState)
+  @_specialize(where State == TaskState)
+  @_specialize(where State == ProfileState)
   public func state<State: AgentStream>(_ type: State.Type, id: String, at point: StatePoint) throws
     -> StateAtPoint<State>
   {

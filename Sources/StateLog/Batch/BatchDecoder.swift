@@ -2,8 +2,8 @@
 ///
 /// A decoder owns the buffer that compressed bodies expand into and the batch's
 /// string table, and reuses both from batch to batch: decoding allocates only
-/// for stream and type names longer than Swift's inline small-string size, once
-/// per batch, never per record.
+/// for a stream or type name longer than Swift's inline small-string size that
+/// the previous batch did not have at the same place, never per record.
 struct BatchDecoder {
   private var decompressed: [UInt8] = []
   private var strings: [String] = []
@@ -68,10 +68,17 @@ struct BatchDecoder {
     var sequence = header.baseSequence
     do {
       let stringCount = try reader.readLength(limit: reader.remaining)
-      strings.removeAll(keepingCapacity: true)
-      for _ in 0..<stringCount {
-        strings.append(try reader.readString())
+      // Consecutive batches mostly name the same streams and types: a name
+      // equal to the one at its place in the previous batch is reused, which
+      // costs a comparison instead of an allocation.
+      for index in 0..<stringCount {
+        let count = try reader.readLength(limit: reader.remaining)
+        let bytes = try reader.readSlice(count: count)
+        if index < strings.count, ExactName(strings[index]).hasBytes(bytes) { continue }
+        let string = try ByteReader.string(decoding: bytes)
+        if index < strings.count { strings[index] = string } else { strings.append(string) }
       }
+      if strings.count > stringCount { strings.removeLast(strings.count - stringCount) }
       for _ in 0..<header.recordCount {
         let length = try reader.readLength(limit: reader.remaining)
         if sequence < firstSequence || !wanted(sequence) {

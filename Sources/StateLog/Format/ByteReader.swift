@@ -81,10 +81,15 @@ struct ByteReader {
 
   mutating func readString() throws(DecodingFailure) -> String {
     let count = try readLength(limit: remaining)
-    let bytes = try readSlice(count: count).assumingMemoryBound(to: UInt8.self)
+    return try Self.string(decoding: try readSlice(count: count))
+  }
+
+  /// `bytes` as a string, if they are valid UTF-8.
+  static func string(decoding raw: UnsafeRawBufferPointer) throws(DecodingFailure) -> String {
+    let bytes = raw.assumingMemoryBound(to: UInt8.self)
     // ASCII needs no validation, and the concrete decoding initialiser is far
     // cheaper than the generic validating one.
-    if Self.isASCII(UnsafeRawBufferPointer(bytes)) { return String(decoding: bytes, as: UTF8.self) }
+    if isASCII(raw) { return String(decoding: bytes, as: UTF8.self) }
     guard let string = String(validating: bytes, as: UTF8.self) else { throw .malformedString }
     return string
   }

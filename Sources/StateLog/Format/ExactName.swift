@@ -24,6 +24,13 @@ struct ExactName: Hashable, Sendable, Comparable {
     }
   }
 
+  /// Whether the name's UTF-8 bytes are exactly `bytes`.
+  func hasBytes(_ bytes: UnsafeRawBufferPointer) -> Bool {
+    guard string.utf8.count == bytes.count else { return false }
+    var string = string
+    return string.withUTF8 { a in a.isEmpty || memcmp(a.baseAddress!, bytes.baseAddress!, a.count) == 0 }
+  }
+
   func hash(into hasher: inout Hasher) {
     var string = string
     string.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }

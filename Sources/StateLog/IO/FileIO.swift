@@ -95,6 +95,30 @@ extension FileIO {
     return bytes
   }
 
+  /// Reads a whole small file from its start, without asking its size first:
+  /// one read for a file that fits the first buffer.
+  ///
+  /// - Returns: The file's bytes, or `nil` if it holds more than `limit` bytes.
+  func readToEnd(_ file: FileHandle, limit: Int) throws(StateLogError) -> [UInt8]? {
+    var bytes = [UInt8](repeating: 0, count: min(4 << 10, limit + 1))
+    var count = 0
+    while true {
+      let read = try StateLogError.typed {
+        try bytes.withUnsafeMutableBytes { (raw) throws(StateLogError) in
+          try self.read(file, into: UnsafeMutableRawBufferPointer(rebasing: raw[count...]), at: UInt64(count))
+        }
+      }
+      if read == 0 { break }
+      count += read
+      if count > limit { return nil }
+      if count == bytes.count {
+        bytes.append(contentsOf: repeatElement(0, count: min(bytes.count, limit + 1 - count)))
+      }
+    }
+    bytes.removeLast(bytes.count - count)
+    return bytes
+  }
+
   /// Writes a whole file under a temporary name, syncs it, and renames it into place,
   /// so that readers see either the old file or the complete new one.
   func writeFileAtomically(_ path: String, _ bytes: [UInt8], durable: Bool) throws(StateLogError) {

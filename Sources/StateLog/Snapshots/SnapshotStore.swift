@@ -24,20 +24,28 @@ public struct SnapshotStore: Sendable {
   /// A stream's snapshot directory: the stream id with every byte other than
   /// `A-Z a-z 0-9 . _ -` written as `%XX`, so any stream id is one safe name.
   package func streamDirectory(_ stream: String) -> String {
-    var name = ""
+    var name: [UInt8] = []
+    name.reserveCapacity(stream.utf8.count + 2)
     for byte in stream.utf8 {
       switch byte {
       case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
         UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "-"):
-        name.unicodeScalars.append(UnicodeScalar(byte))
+        name.append(byte)
       default:
-        let hex = String(byte, radix: 16, uppercase: true)
-        name += "%" + (hex.count == 1 ? "0" : "") + hex
+        name.append(UInt8(ascii: "%"))
+        name.append(Self.hexDigit(byte >> 4))
+        name.append(Self.hexDigit(byte & 0xF))
       }
     }
     // "." and ".." are not names a stream may take on disk.
-    if name == "." || name == ".." { name = name.replacingDots() }
-    return directory + "/" + name
+    if (1...2).contains(name.count) && name.allSatisfy({ $0 == UInt8(ascii: ".") }) {
+      return directory + "/" + String(repeating: "%2E", count: name.count)
+    }
+    return directory + "/" + String(decoding: name, as: UTF8.self)
+  }
+
+  private static func hexDigit(_ value: UInt8) -> UInt8 {
+    value < 10 ? UInt8(ascii: "0") + value : UInt8(ascii: "A") + value - 10
   }
 
   /// Stores a snapshot, replacing one at the same sequence.
@@ -237,30 +245,32 @@ public struct SnapshotStore: Sendable {
   private func read(_ path: String) throws -> Snapshot {
     let file = try io.open(path, mode: .readOnly)
     defer { io.close(file) }
-    let size = try io.size(of: file)
-    guard size <= UInt64(Snapshot.maximumPayloadSize) + (1 << 16) else {
+    guard let bytes = try io.readToEnd(file, limit: Snapshot.maximumPayloadSize + (1 << 16)) else {
       throw StateLogError(.corruption, "snapshot file is too large", file: path)
     }
-    do {
-      return try Snapshot(decoding: try io.readBytes(file, count: Int(size), at: 0))
-    } catch let failure as DecodingFailure {
-      throw StateLogError(.corruption, failure.message, file: path)
+    do throws(DecodingFailure) {
+      return try Snapshot(decoding: bytes)
+    } catch {
+      throw StateLogError(.corruption, error.message, file: path)
     }
   }
 
+  /// The name of the snapshot file at `sequence`: the sequence in 20 decimal
+  /// digits, zero-padded so that names sort as sequences do.
   package static func fileName(_ sequence: UInt64) -> String {
-    let digits = String(sequence)
-    return String(repeating: "0", count: 20 - digits.count) + digits + ".snap"
+    String(unsafeUninitializedCapacity: 25) { name in
+      var rest = sequence
+      for position in (0..<20).reversed() {
+        name[position] = UInt8(ascii: "0") + UInt8(rest % 10)
+        rest /= 10
+      }
+      for (position, byte) in ".snap".utf8.enumerated() { name[20 + position] = byte }
+      return 25
+    }
   }
 
   package static func sequence(ofFile name: String) -> UInt64? {
     guard name.hasSuffix(".snap"), name.utf8.count == 25 else { return nil }
     return UInt64(name.dropLast(5))
-  }
-}
-
-extension String {
-  fileprivate func replacingDots() -> String {
-    String(repeating: "%2E", count: count)
   }
 }
