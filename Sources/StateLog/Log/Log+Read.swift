@@ -154,6 +154,9 @@ extension Log {
       var reader = BatchReader(io: io, file: cursor.file.handle, name: cursor.file.name)
       var offset = cursor.startOffset
       let before = position
+      // The sequence whose index entry was last looked up: the cursor's is its
+      // first target's, and a second lookup for the same target lands no further.
+      var lookedUp = sequences[position]
       scanning: while position < sequences.count && sequences[position] < cursor.segmentNext {
         switch try reader.peek(at: offset, limit: cursor.limit) {
         case .batch(let header):
@@ -163,8 +166,12 @@ extension Log {
           if header.nextSequence <= target {
             // Jump over batches that hold none of the stream's events, reading
             // no more of them than their headers.
-            if let jump = try readCursor(for: target), jump.file === cursor.file, jump.startOffset > offset {
-              offset = jump.startOffset
+            if target != lookedUp {
+              lookedUp = target
+              if let jump = try readCursor(for: target), jump.file === cursor.file, jump.startOffset > offset
+              {
+                offset = jump.startOffset
+              }
             }
             continue
           }
