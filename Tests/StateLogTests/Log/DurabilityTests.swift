@@ -20,10 +20,11 @@ struct DurabilityTests {
     let writers = 8
     // Sharing is then certain rather than a matter of timing: the next group
     // holds the other seven appends and one fsync covers it.
-    let held = Self.holdFirstSync(io, until: { log.appendQueue.queuedCount >= writers - 1 })
     let appendsPerWriter = 100
     let failures = Mutex(0)
-    Self.runThreads(writers) { writer in
+    let held = Self.runWriters(
+      writers, io: io, holdingFirstSyncUntil: { log.appendQueue.queuedCount >= writers - 1 }
+    ) { writer in
       for index in 0..<appendsPerWriter {
         let event = NewEvent(
           stream: "writer/\(writer)", type: "t", payload: Array("\(writer):\(index)".utf8))
@@ -48,7 +49,7 @@ struct DurabilityTests {
     let syncs = io.count(.synchronize) - syncsBefore
     print("group commit: \(writers * appendsPerWriter) appends, \(syncs) fsyncs")
     #expect(syncs <= writers * appendsPerWriter - (writers - 2), "concurrent appends should share fsyncs")
-    #expect(held())
+    #expect(held)
     #expect(syncs >= 1)
   }
 
@@ -61,11 +62,11 @@ struct DurabilityTests {
     let log = try Log.open(at: directory.path, options: options)
     let writers = 8
     // The other seven form the next group, whose fsync fails.
-    _ = Self.holdFirstSync(
-      io, until: { log.appendQueue.queuedCount >= writers - 1 },
-      then: { io.inject(.error(EIO), on: .synchronize) })
     let outcomes = Mutex<[Int: Result<UInt64, StateLogError>]>([:])
-    Self.runThreads(writers) { writer in
+    let held = Self.runWriters(
+      writers, io: io, holdingFirstSyncUntil: { log.appendQueue.queuedCount >= writers - 1 },
+      then: { io.inject(.error(EIO), on: .synchronize) }
+    ) { writer in
       let event = NewEvent(stream: "writer/\(writer)", type: "t", payload: [UInt8(writer)])
       do throws(StateLogError) {
         let result = try StateLogError.typed { try log.append([event]) }
@@ -74,6 +75,7 @@ struct DurabilityTests {
         outcomes.withLock { $0[writer] = .failure(error) }
       }
     }
+    #expect(held, "the other appends queued while the first one's fsync was held")
     let results = outcomes.withLock { $0 }
     let acknowledged = results.values.compactMap { try? $0.get() }
     let failed = results.values.compactMap { outcome -> StateLogError? in
@@ -96,42 +98,51 @@ struct DurabilityTests {
     try reopened.close()
   }
 
-  /// Holds the next fsync of a file until `condition` holds (bounded, so a
-  /// broken condition fails the test rather than hanging it), then runs
-  /// `then`; later fsyncs pass. With appenders on several threads, the first
-  /// append's fsync waits until the others are queued behind it.
+  /// Runs `body` on `count` threads (real threads: a pool sized to the two
+  /// cores would run two at a time) and returns when all are done, with writer
+  /// 0's first append alone in its group: writer 0 starts first and the others
+  /// start only once its first fsync is being held. That fsync is released
+  /// when `condition` holds (bounded, so a broken condition fails the test
+  /// rather than hanging it), after `then` has run; later fsyncs pass.
   ///
-  /// - Returns: Whether the hold has happened, for the test to check.
-  private static func holdFirstSync(
-    _ io: FaultInjectingFileIO, until condition: @escaping @Sendable () -> Bool,
-    then: @escaping @Sendable () -> Void = {}
-  ) -> @Sendable () -> Bool {
-    let held = Mutex(false)
+  /// - Returns: Whether `condition` held while the first fsync was held.
+  private static func runWriters(
+    _ count: Int, io: FaultInjectingFileIO, holdingFirstSyncUntil condition: @escaping @Sendable () -> Bool,
+    then: @escaping @Sendable () -> Void = {}, _ body: @escaping @Sendable (Int) -> Void
+  ) -> Bool {
+    let firstSyncHeld = DispatchSemaphore(value: 0)
+    // nil until the first fsync; then whether `condition` held during it.
+    let conditionHeld = Mutex<Bool?>(nil)
     io.beforeSynchronize {
-      guard !held.withLock({ $0 }) else { return }
-      held.withLock { $0 = true }
+      let isFirst = conditionHeld.withLock { held in
+        guard held == nil else { return false }
+        held = false
+        return true
+      }
+      guard isFirst else { return }
+      firstSyncHeld.signal()
       var spins = 0
       while !condition() && spins < 100_000_000 {
         sched_yield()
         spins += 1
       }
+      conditionHeld.withLock { $0 = condition() }
       then()
     }
-    return { held.withLock { $0 } }
-  }
-
-  /// Runs `body` on `count` threads at once and returns when all are done.
-  /// Real threads: a pool sized to the two cores would run two at a time.
-  private static func runThreads(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) {
     let done = DispatchGroup()
-    for index in 0..<count {
+    func start(_ writer: Int) {
       done.enter()
       Thread {
         defer { done.leave() }
-        body(index)
+        body(writer)
       }.start()
     }
+    start(0)
+    if firstSyncHeld.wait(timeout: .now() + 60) == .success {
+      for writer in 1..<count { start(writer) }
+    }
     done.wait()
+    return conditionHeld.withLock { $0 } == true
   }
 
   @Test("fsyncEveryAppend syncs once per append; buffered syncs only at close")
