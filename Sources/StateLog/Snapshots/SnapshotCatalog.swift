@@ -11,6 +11,7 @@ import Synchronization
 /// is dropped from the list.
 final class SnapshotCatalog: Sendable {
   private let streams = Mutex<[String: [UInt64]]>([:])
+  private let sweptStreams = Mutex<Set<String>>([])
 
   /// The stream's snapshot sequences, oldest first: remembered, or listed by
   /// `list` and then remembered.
@@ -47,5 +48,12 @@ final class SnapshotCatalog: Sendable {
       known.removeAll { $0 == sequence }
       if !known.isEmpty { streams[stream] = known }
     }
+  }
+
+  /// Whether the caller should remove the stream's leftover temporary files:
+  /// `true` the first time it is asked for a stream. Only a crash leaves them,
+  /// so one sweep per stream and process finds them all.
+  func claimTemporaryFileSweep(of stream: String) -> Bool {
+    sweptStreams.withLock { $0.insert(stream).inserted }
   }
 }

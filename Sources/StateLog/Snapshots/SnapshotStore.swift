@@ -220,15 +220,22 @@ public struct SnapshotStore: Sendable {
       throw StateLogError(.readOnly, "cannot prune snapshots of a log opened read-only")
     }
     let folder = streamDirectory(stream)
-    // A crash while writing a snapshot leaves its temporary file behind.
-    for name in try io.contentsOfDirectory(folder) ?? [] where name.hasSuffix(".tmp") {
-      try? io.remove(folder + "/" + name)
+    // A crash while writing a snapshot leaves its temporary file behind (a
+    // failed write removes its own). Listing the folder on every pruning,
+    // after every snapshot, would make keeping thousands of them quadratic.
+    if log.snapshotCatalog.claimTemporaryFileSweep(of: stream) {
+      for name in try io.contentsOfDirectory(folder) ?? [] where name.hasSuffix(".tmp") {
+        try? io.remove(folder + "/" + name)
+      }
     }
     let sequences = try sequences(of: stream)
     let horizon = log.retentionHorizon
-    let anchor = horizon > 1 ? sequences.last { $0 < horizon } : nil
-    let surplus = Set(sequences.dropLast(max(0, keep)))
-    for sequence in sequences where sequence != anchor && (surplus.contains(sequence) || sequence < horizon) {
+    // Both the surplus and the snapshots before the horizon are a prefix of
+    // the sorted sequences: only that prefix is looked at.
+    let beforeHorizon = sequences.partitioningIndex { $0 >= horizon }
+    let anchor = horizon > 1 && beforeHorizon > 0 ? sequences[beforeHorizon - 1] : nil
+    let removable = max(sequences.count - max(0, keep), beforeHorizon)
+    for sequence in sequences.prefix(removable) where sequence != anchor {
       let path = folder + "/" + Self.fileName(sequence)
       // Another pruning may have removed it already: gone is what was wanted.
       if io.fileExists(path) {

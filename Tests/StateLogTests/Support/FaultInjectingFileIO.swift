@@ -7,7 +7,7 @@ import Synchronization
 /// fail one: with an errno, or as a short write.
 final class FaultInjectingFileIO: FileIO {
   enum Operation: Hashable, Sendable {
-    case open, read, write, synchronize, synchronizeDirectory, truncate, rename, remove
+    case open, read, write, synchronize, synchronizeDirectory, list, truncate, rename, remove
   }
 
   enum Fault: Sendable {
@@ -130,7 +130,8 @@ final class FaultInjectingFileIO: FileIO {
   }
 
   func contentsOfDirectory(_ path: String) throws(StateLogError) -> [String]? {
-    try base.contentsOfDirectory(path)
+    _ = try check(.list, path: path)
+    return try base.contentsOfDirectory(path)
   }
 
   func rename(_ source: String, to destination: String) throws(StateLogError) {

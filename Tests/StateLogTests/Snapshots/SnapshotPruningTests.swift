@@ -1,0 +1,52 @@
+import TestSupport
+import Testing
+
+@testable import StateLog
+
+@Suite("Snapshot pruning")
+struct SnapshotPruningTests {
+  private static func snapshot(of stream: String, at sequence: UInt64) -> Snapshot {
+    Snapshot(
+      stream: stream, sequence: sequence, version: sequence, timestamp: Timestamp(nanosecondsSinceEpoch: 0),
+      stateVersion: 1, payload: [UInt8(truncatingIfNeeded: sequence)])
+  }
+
+  @Test("pruning after every snapshot lists the stream's folder once, not once per snapshot")
+  func pruningDoesNotListEveryTime() throws {
+    let directory = TemporaryDirectory("prune-listing")
+    let io = FaultInjectingFileIO()
+    var options = LogOptions.testing()
+    options.fileIO = io
+    let log = try Log.open(at: directory.path, options: options)
+    let store = SnapshotStore(log: log)
+    let listingsBefore = io.count(.list)
+    for sequence in UInt64(1)...200 {
+      try store.write(Self.snapshot(of: "s", at: sequence))
+      try store.prune("s", keep: 50)
+    }
+    #expect(try store.sequences(of: "s") == Array(151...200))
+    // One sweep for leftover temporary files, one listing for the catalog.
+    #expect(io.count(.list) - listingsBefore <= 2)
+    try log.close()
+  }
+
+  @Test("a temporary file a crash left behind is removed by the first pruning of its stream after opening")
+  func leftoverTemporaryFileIsSwept() throws {
+    let directory = TemporaryDirectory("prune-sweep")
+    var log = try Log.open(at: directory.path, options: .testing())
+    var store = SnapshotStore(log: log)
+    for sequence in UInt64(1)...3 { try store.write(Self.snapshot(of: "s", at: sequence)) }
+    let folder = store.streamDirectory("s")
+    let leftover = folder + "/" + SnapshotStore.fileName(4) + ".tmp"
+    Files.write(leftover, [1, 2, 3])
+    try log.close()
+
+    log = try Log.open(at: directory.path, options: .testing())
+    store = SnapshotStore(log: log)
+    try store.prune("s", keep: 2)
+    #expect(!Files.list(folder).contains { $0.hasSuffix(".tmp") })
+    #expect(try store.sequences(of: "s") == [2, 3])
+    #expect(Files.list(folder).count == 2)
+    try log.close()
+  }
+}
