@@ -42,7 +42,8 @@ protocol FileIO: Sendable {
   /// open file description holds it.
   func tryLock(_ file: FileHandle) throws(StateLogError) -> Bool
 
-  func createDirectory(_ path: String) throws(StateLogError)
+  /// Creates a directory unless it exists; returns whether it created it.
+  @discardableResult func createDirectory(_ path: String) throws(StateLogError) -> Bool
   /// Makes the directory's entries (created, renamed and removed files) durable.
   func synchronizeDirectory(_ path: String) throws(StateLogError)
   /// The names in a directory, without `.` and `..`; `nil` if it does not exist.

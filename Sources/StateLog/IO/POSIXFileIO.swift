@@ -59,10 +59,10 @@ struct POSIXFileIO: FileIO {
     }
   }
 
-  func createDirectory(_ path: String) throws(StateLogError) {
-    if mkdir(path, 0o755) != 0 && Glibc.errno != EEXIST {
-      throw StateLogError(.ioFailure, "mkdir failed", file: path, errno: Glibc.errno)
-    }
+  @discardableResult func createDirectory(_ path: String) throws(StateLogError) -> Bool {
+    if mkdir(path, 0o755) == 0 { return true }
+    if Glibc.errno == EEXIST { return false }
+    throw StateLogError(.ioFailure, "mkdir failed", file: path, errno: Glibc.errno)
   }
 
   func synchronizeDirectory(_ path: String) throws(StateLogError) {

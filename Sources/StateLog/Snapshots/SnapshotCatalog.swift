@@ -12,6 +12,7 @@ import Synchronization
 final class SnapshotCatalog: Sendable {
   private let streams = Mutex<[String: [UInt64]]>([:])
   private let sweptStreams = Mutex<Set<String>>([])
+  private let durableFolders = Mutex<Set<String>>([])
 
   /// The stream's snapshot sequences, oldest first: remembered, or listed by
   /// `list` and then remembered.
@@ -55,5 +56,16 @@ final class SnapshotCatalog: Sendable {
   /// so one sweep per stream and process finds them all.
   func claimTemporaryFileSweep(of stream: String) -> Bool {
     sweptStreams.withLock { $0.insert(stream).inserted }
+  }
+
+  /// Whether this process has made the stream's snapshot folder's name (and
+  /// the `snapshots` folder's) durable.
+  func hasDurableFolder(of stream: String) -> Bool {
+    durableFolders.withLock { $0.contains(stream) }
+  }
+
+  /// Records that the stream's snapshot folder's name is durable.
+  func recordDurableFolder(of stream: String) {
+    _ = durableFolders.withLock { $0.insert(stream) }
   }
 }

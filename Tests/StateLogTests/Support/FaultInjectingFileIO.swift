@@ -122,7 +122,9 @@ final class FaultInjectingFileIO: FileIO {
 
   func tryLock(_ file: StateLog.FileHandle) throws(StateLogError) -> Bool { try base.tryLock(file) }
 
-  func createDirectory(_ path: String) throws(StateLogError) { try base.createDirectory(path) }
+  @discardableResult func createDirectory(_ path: String) throws(StateLogError) -> Bool {
+    try base.createDirectory(path)
+  }
 
   func synchronizeDirectory(_ path: String) throws(StateLogError) {
     _ = try check(.synchronizeDirectory, path: path)

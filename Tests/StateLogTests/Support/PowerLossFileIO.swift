@@ -251,10 +251,12 @@ final class PowerLossFileIO: FileIO {
 
   func tryLock(_ file: StateLog.FileHandle) throws(StateLogError) -> Bool { true }
 
-  func createDirectory(_ path: String) throws(StateLogError) {
+  @discardableResult func createDirectory(_ path: String) throws(StateLogError) -> Bool {
     try step(path, .createDirectory)
-    state.withLock { state in
-      if state.directories.insert(path).inserted { state.durableNames[path] = [:] }
+    return state.withLock { state in
+      guard state.directories.insert(path).inserted else { return false }
+      state.durableNames[path] = [:]
+      return true
     }
   }
 

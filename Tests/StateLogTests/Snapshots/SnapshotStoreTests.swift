@@ -3,8 +3,8 @@ import Testing
 
 @testable import StateLog
 
-@Suite("Snapshot pruning")
-struct SnapshotPruningTests {
+@Suite("Snapshot store")
+struct SnapshotStoreTests {
   private static func snapshot(of stream: String, at sequence: UInt64) -> Snapshot {
     Snapshot(
       stream: stream, sequence: sequence, version: sequence, timestamp: Timestamp(nanosecondsSinceEpoch: 0),
@@ -47,6 +47,40 @@ struct SnapshotPruningTests {
     #expect(!Files.list(folder).contains { $0.hasSuffix(".tmp") })
     #expect(try store.sequences(of: "s") == [2, 3])
     #expect(Files.list(folder).count == 2)
+    try log.close()
+  }
+
+  @Test(
+    "a stream's first snapshot in a process syncs the folders holding it; later ones sync only its folder")
+  func folderSyncs() throws {
+    let directory = TemporaryDirectory("snapshot-syncs")
+    let io = FaultInjectingFileIO()
+    var options = LogOptions.testing()
+    options.fileIO = io
+    var log = try Log.open(at: directory.path, options: options)
+    var store = SnapshotStore(log: log)
+    func syncs(_ body: () throws -> Void) rethrows -> Int {
+      let before = io.count(.synchronizeDirectory)
+      try body()
+      return io.count(.synchronizeDirectory) - before
+    }
+    #expect(try syncs { try store.write(Self.snapshot(of: "s", at: 1)) } == 3)
+    #expect(
+      try syncs { for sequence in UInt64(2)...10 { try store.write(Self.snapshot(of: "s", at: sequence)) } }
+        == 9)
+    #expect(try syncs { try store.write(Self.snapshot(of: "other", at: 11)) } == 3)
+    // A folder removed by hand is created again, and its new name synced.
+    TemporaryDirectory.removeTree(store.streamDirectory("s"))
+    #expect(try syncs { try store.write(Self.snapshot(of: "s", at: 12)) } == 3)
+    try log.close()
+
+    // A folder found existing is synced once per process: the one that made
+    // it may have crashed before syncing it.
+    log = try Log.open(at: directory.path, options: options)
+    store = SnapshotStore(log: log)
+    #expect(try syncs { try store.write(Self.snapshot(of: "s", at: 13)) } == 3)
+    #expect(try syncs { try store.write(Self.snapshot(of: "s", at: 14)) } == 1)
+    #expect(try store.sequences(of: "s") == [12, 13, 14])
     try log.close()
   }
 }
