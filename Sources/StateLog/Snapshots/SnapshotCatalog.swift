@@ -51,11 +51,15 @@ final class SnapshotCatalog: Sendable {
     }
   }
 
-  /// Whether the caller should remove the stream's leftover temporary files:
-  /// `true` the first time it is asked for a stream. Only a crash leaves them,
-  /// so one sweep per stream and process finds them all.
-  func claimTemporaryFileSweep(of stream: String) -> Bool {
-    sweptStreams.withLock { $0.insert(stream).inserted }
+  /// Whether this process has removed the stream's leftover temporary files.
+  /// Only a crash leaves them, so one sweep per stream and process finds them all.
+  func hasSweptTemporaryFiles(of stream: String) -> Bool {
+    sweptStreams.withLock { $0.contains(stream) }
+  }
+
+  /// Records that the stream's leftover temporary files are removed.
+  func recordSweptTemporaryFiles(of stream: String) {
+    _ = sweptStreams.withLock { $0.insert(stream) }
   }
 
   /// Whether this process has made the stream's snapshot folder's name (and

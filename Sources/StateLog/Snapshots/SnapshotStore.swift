@@ -231,10 +231,11 @@ public struct SnapshotStore: Sendable {
     // A crash while writing a snapshot leaves its temporary file behind (a
     // failed write removes its own). Listing the folder on every pruning,
     // after every snapshot, would make keeping thousands of them quadratic.
-    if log.snapshotCatalog.claimTemporaryFileSweep(of: stream) {
+    if !log.snapshotCatalog.hasSweptTemporaryFiles(of: stream) {
       for name in try io.contentsOfDirectory(folder) ?? [] where name.hasSuffix(".tmp") {
         try? io.remove(folder + "/" + name)
       }
+      log.snapshotCatalog.recordSweptTemporaryFiles(of: stream)
     }
     let sequences = try sequences(of: stream)
     let horizon = log.retentionHorizon

@@ -11,12 +11,18 @@ struct SnapshotStoreTests {
       stateVersion: 1, payload: [UInt8(truncatingIfNeeded: sequence)])
   }
 
-  @Test("pruning after every snapshot lists the stream's folder once, not once per snapshot")
-  func pruningDoesNotListEveryTime() throws {
-    let directory = TemporaryDirectory("prune-listing")
+  /// Test options whose file I/O counts every call, and that file I/O.
+  private static func countingOptions() -> (LogOptions, FaultInjectingFileIO) {
     let io = FaultInjectingFileIO()
     var options = LogOptions.testing()
     options.fileIO = io
+    return (options, io)
+  }
+
+  @Test("pruning after every snapshot lists the stream's folder once, not once per snapshot")
+  func pruningDoesNotListEveryTime() throws {
+    let directory = TemporaryDirectory("prune-listing")
+    let (options, io) = Self.countingOptions()
     let log = try Log.open(at: directory.path, options: options)
     let store = SnapshotStore(log: log)
     let listingsBefore = io.count(.list)
@@ -54,9 +60,7 @@ struct SnapshotStoreTests {
     "a stream's first snapshot in a process syncs the folders holding it; later ones sync only its folder")
   func folderSyncs() throws {
     let directory = TemporaryDirectory("snapshot-syncs")
-    let io = FaultInjectingFileIO()
-    var options = LogOptions.testing()
-    options.fileIO = io
+    let (options, io) = Self.countingOptions()
     var log = try Log.open(at: directory.path, options: options)
     var store = SnapshotStore(log: log)
     func syncs(_ body: () throws -> Void) rethrows -> Int {
