@@ -1,4 +1,3 @@
-import BenchSupport
 // The workloads of the benchmark issue on StateLog and on SQLite, for the
 // ordo-one/benchmark harness:
 //
@@ -12,6 +11,7 @@ import BenchSupport
 // reports their p50 and p99; W6 opens the log of W4's events; W8 runs the
 // 500-turn agent loop. `swift run -c release compare` runs the same workloads
 // (more sizes, RocksDB and LMDB too) and prints them side by side.
+import BenchSupport
 import Benchmark
 import Foundation
 import StateLog
@@ -58,6 +58,27 @@ private func recordLatencies(_ benchmark: Benchmark, _ nanoseconds: [UInt64]) {
   let percentiles = Percentiles(nanoseconds)
   benchmark.measurement(Metrics.p50Microseconds, Int(percentiles.p50 / 1_000))
   benchmark.measurement(Metrics.p99Microseconds, Int(percentiles.p99 / 1_000))
+}
+
+/// One W5 iteration: `count` new random versions of the fixture's stream,
+/// read by `read`, which returns each read's time.
+private func timePoints(
+  _ benchmark: Benchmark, _ fixture: ReplayFixture, count: Int,
+  _ read: (_ directory: String, _ points: [UInt64]) throws -> [UInt64]
+) throws {
+  pointSeeds.next &+= 1
+  let points = AgentStateWorkloads.randomPoints(
+    count: count, last: fixture.lastVersion, seed: pointSeeds.next)
+  let nanoseconds = try read(fixture.directory!, points)
+  benchmark.stopMeasurement()
+  recordLatencies(benchmark, nanoseconds)
+}
+
+/// W6's setup: the data set's events in every engine, under a new directory.
+private func writeOpenFixture() throws {
+  let root = try Files.makeTemporaryDirectory("w6")
+  openFixture.directory = root
+  _ = try OpenWorkload.write(events: eventCount, under: root) { _ in }
 }
 
 private func record(_ benchmark: Benchmark, nanoseconds: UInt64) {
@@ -169,13 +190,9 @@ let benchmarks: @Sendable () -> Void = {
       "W5 \(kind.rawValue) state at a point, \(w5Events) events, snapshots (StateLog)",
       configuration: .init(metrics: latencyMetrics),
       closure: { benchmark in
-        pointSeeds.next &+= 1
-        let points = AgentStateWorkloads.randomPoints(
-          count: 1_000, last: fixtures.stateLog.lastVersion, seed: pointSeeds.next)
-        let timed = try AgentStateWorkloads.stateAt(
-          kind, directory: fixtures.stateLog.directory!, points: points)
-        benchmark.stopMeasurement()
-        recordLatencies(benchmark, timed.nanoseconds)
+        try timePoints(benchmark, fixtures.stateLog, count: 1_000) {
+          try AgentStateWorkloads.stateAt(kind, directory: $0, points: $1).nanoseconds
+        }
       },
       setup: {
         let directory = try Files.makeTemporaryDirectory("statelog-w5-\(kind.rawValue)")
@@ -189,13 +206,9 @@ let benchmarks: @Sendable () -> Void = {
       "W5 \(kind.rawValue) state at a point, \(w5Events) events (SQLite)",
       configuration: .init(metrics: latencyMetrics),
       closure: { benchmark in
-        pointSeeds.next &+= 1
-        let points = AgentStateWorkloads.randomPoints(
-          count: 100, last: UInt64(w5Events) - 2, seed: pointSeeds.next)
-        let timed = try AgentStateWorkloads.sqliteStateAt(
-          kind, directory: fixtures.sqlite.directory!, points: points)
-        benchmark.stopMeasurement()
-        recordLatencies(benchmark, timed.nanoseconds)
+        try timePoints(benchmark, fixtures.sqlite, count: 100) {
+          try AgentStateWorkloads.sqliteStateAt(kind, directory: $0, points: $1).nanoseconds
+        }
       },
       setup: {
         let source = try Files.makeTemporaryDirectory("statelog-w5-source-\(kind.rawValue)")
@@ -219,11 +232,7 @@ let benchmarks: @Sendable () -> Void = {
       benchmark.stopMeasurement()
       benchmark.measurement(Metrics.openMicroseconds, Int(opened.nanoseconds / 1_000))
     },
-    setup: {
-      let root = try Files.makeTemporaryDirectory("w6")
-      openFixture.directory = root
-      _ = try OpenWorkload.write(events: eventCount, under: root) { _ in }
-    },
+    setup: writeOpenFixture,
     teardown: { openFixture.directory.map(Files.remove) })
   Benchmark(
     "W6 clean open (SQLite)", configuration: .init(metrics: openMetrics),
@@ -232,11 +241,7 @@ let benchmarks: @Sendable () -> Void = {
       benchmark.stopMeasurement()
       benchmark.measurement(Metrics.openMicroseconds, Int(nanoseconds / 1_000))
     },
-    setup: {
-      let root = try Files.makeTemporaryDirectory("w6")
-      openFixture.directory = root
-      _ = try OpenWorkload.write(events: eventCount, under: root) { _ in }
-    },
+    setup: writeOpenFixture,
     teardown: { openFixture.directory.map(Files.remove) })
 
   // W8: 500 turns of one conversation, each a durable user message, a

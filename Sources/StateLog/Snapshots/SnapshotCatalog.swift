@@ -11,8 +11,22 @@ import Synchronization
 /// is dropped from the list.
 final class SnapshotCatalog: Sendable {
   private let streams = Mutex<[String: [UInt64]]>([:])
-  private let sweptStreams = Mutex<Set<String>>([])
-  private let durableFolders = Mutex<Set<String>>([])
+  /// Once-per-process upkeep already done, per stream.
+  private let choresDone = Mutex<Set<StreamChore>>([])
+
+  /// Upkeep of a stream's snapshot folder that one success per process covers.
+  struct StreamChore: Hashable, Sendable {
+    enum Kind: Hashable, Sendable {
+      /// The stream's leftover temporary files are removed. Only a crash
+      /// leaves them, so one sweep per stream and process finds them all.
+      case temporaryFilesSwept
+      /// The names of the stream's snapshot folder and of the `snapshots`
+      /// folder are durable.
+      case folderDurable
+    }
+    var kind: Kind
+    var stream: String
+  }
 
   /// The stream's snapshot sequences, oldest first: remembered, or listed by
   /// `list` and then remembered.
@@ -51,25 +65,13 @@ final class SnapshotCatalog: Sendable {
     }
   }
 
-  /// Whether this process has removed the stream's leftover temporary files.
-  /// Only a crash leaves them, so one sweep per stream and process finds them all.
-  func hasSweptTemporaryFiles(of stream: String) -> Bool {
-    sweptStreams.withLock { $0.contains(stream) }
+  /// Whether this process has done `kind` for `stream`.
+  func hasDone(_ kind: StreamChore.Kind, for stream: String) -> Bool {
+    choresDone.withLock { $0.contains(StreamChore(kind: kind, stream: stream)) }
   }
 
-  /// Records that the stream's leftover temporary files are removed.
-  func recordSweptTemporaryFiles(of stream: String) {
-    _ = sweptStreams.withLock { $0.insert(stream) }
-  }
-
-  /// Whether this process has made the stream's snapshot folder's name (and
-  /// the `snapshots` folder's) durable.
-  func hasDurableFolder(of stream: String) -> Bool {
-    durableFolders.withLock { $0.contains(stream) }
-  }
-
-  /// Records that the stream's snapshot folder's name is durable.
-  func recordDurableFolder(of stream: String) {
-    _ = durableFolders.withLock { $0.insert(stream) }
+  /// Records that `kind` is done for `stream`; call it only once it succeeded.
+  func recordDone(_ kind: StreamChore.Kind, for stream: String) {
+    _ = choresDone.withLock { $0.insert(StreamChore(kind: kind, stream: stream)) }
   }
 }

@@ -72,11 +72,11 @@ public struct SnapshotStore: Sendable {
     // Syncing all three every time doubled the fsyncs of keeping thousands.
     try io.synchronizeDirectory(folder)
     if createdSnapshotsFolder || createdStreamFolder
-      || !log.snapshotCatalog.hasDurableFolder(of: snapshot.stream)
+      || !log.snapshotCatalog.hasDone(.folderDurable, for: snapshot.stream)
     {
       try io.synchronizeDirectory(directory)
       try io.synchronizeDirectory(log.directory)
-      log.snapshotCatalog.recordDurableFolder(of: snapshot.stream)
+      log.snapshotCatalog.recordDone(.folderDurable, for: snapshot.stream)
     }
   }
 
@@ -231,11 +231,11 @@ public struct SnapshotStore: Sendable {
     // A crash while writing a snapshot leaves its temporary file behind (a
     // failed write removes its own). Listing the folder on every pruning,
     // after every snapshot, would make keeping thousands of them quadratic.
-    if !log.snapshotCatalog.hasSweptTemporaryFiles(of: stream) {
+    if !log.snapshotCatalog.hasDone(.temporaryFilesSwept, for: stream) {
       for name in try io.contentsOfDirectory(folder) ?? [] where name.hasSuffix(".tmp") {
         try? io.remove(folder + "/" + name)
       }
-      log.snapshotCatalog.recordSweptTemporaryFiles(of: stream)
+      log.snapshotCatalog.recordDone(.temporaryFilesSwept, for: stream)
     }
     let sequences = try sequences(of: stream)
     let horizon = log.retentionHorizon
