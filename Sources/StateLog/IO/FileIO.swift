@@ -41,6 +41,13 @@ protocol FileIO: Sendable {
   /// Takes an exclusive, non-blocking lock on the whole file; returns `false` if another
   /// open file description holds it.
   func tryLock(_ file: FileHandle) throws(StateLogError) -> Bool
+  /// Maps the first `length` bytes of a file for reading, or returns `nil` if
+  /// this file system cannot: readers then fall back to ``read(_:into:at:)``.
+  ///
+  /// `length` may reach past the end of the file (a segment still growing);
+  /// callers touch only bytes the file already holds, and only files that
+  /// never shrink under a reader (segments) may be mapped.
+  func map(_ file: FileHandle, length: Int) throws(StateLogError) -> FileMapping?
 
   /// Creates a directory unless it exists; returns whether it created it.
   @discardableResult func createDirectory(_ path: String) throws(StateLogError) -> Bool
@@ -54,6 +61,10 @@ protocol FileIO: Sendable {
 }
 
 extension FileIO {
+  /// File systems simulated in tests read through ``read(_:into:at:)`` only,
+  /// so faults injected there reach every reader.
+  func map(_ file: FileHandle, length: Int) throws(StateLogError) -> FileMapping? { nil }
+
   /// Writes all of `bytes` at `offset`, continuing after short writes.
   func writeAll(_ file: FileHandle, _ bytes: UnsafeRawBufferPointer, at offset: UInt64)
     throws(StateLogError)

@@ -59,6 +59,17 @@ struct POSIXFileIO: FileIO {
     }
   }
 
+  func map(_ file: FileHandle, length: Int) throws(StateLogError) -> FileMapping? {
+    guard length > 0 else { return nil }
+    guard let address = mmap(nil, length, PROT_READ, MAP_SHARED, file.descriptor, 0), address != MAP_FAILED
+    else {
+      throw StateLogError(.ioFailure, "mmap failed", file: file.path, errno: Glibc.errno)
+    }
+    return FileMapping(base: UnsafeRawPointer(address), count: length) { base, count in
+      _ = munmap(UnsafeMutableRawPointer(mutating: base), count)
+    }
+  }
+
   @discardableResult func createDirectory(_ path: String) throws(StateLogError) -> Bool {
     if mkdir(path, 0o755) == 0 { return true }
     if Glibc.errno == EEXIST { return false }

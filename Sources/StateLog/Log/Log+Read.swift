@@ -151,7 +151,13 @@ extension Log {
     var position = 0
     while position < sequences.count {
       guard let cursor = try readCursor(for: sequences[position]) else { return }
-      var reader = BatchReader(io: io, file: cursor.file.handle, name: cursor.file.name)
+      // A point read touches a few bytes here and there: through a mapping it
+      // costs no system call and no copy. Scans keep to `pread` in large
+      // chunks, so a full replay does not fill the process's memory with
+      // mapped pages.
+      var reader = BatchReader(
+        io: io, file: cursor.file.handle, name: cursor.file.name,
+        mapping: cursor.file.mapping(covering: cursor.limit, reserve: UInt64(options.segmentSize)))
       var offset = cursor.startOffset
       let before = position
       // The sequence whose index entry was last looked up: the cursor's is its

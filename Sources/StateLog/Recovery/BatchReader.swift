@@ -8,6 +8,9 @@
 /// ``peek(at:limit:)`` lets a reader skip a batch having read only its header:
 /// reading one stream out of a busy log copies that stream's batches, not the
 /// other streams' batches between them.
+///
+/// Given a mapping of the file, it reads the mapped bytes in place instead: no
+/// buffer, no copy and no system call.
 struct BatchReader {
   enum Step {
     /// A batch whose header is sound and whose bytes are buffered; its checksum
@@ -28,6 +31,8 @@ struct BatchReader {
   let file: FileHandle
   /// The segment's file name, for errors.
   let name: String
+  /// The file's bytes, when mapped: then nothing is buffered or copied.
+  private let mapping: FileMapping?
   private var buffer: [UInt8] = []
   private var bufferStart: UInt64 = 0
   private var bufferCount = 0
@@ -35,10 +40,13 @@ struct BatchReader {
   /// The limit of the last ``peek(at:limit:)``, for ``load(_:at:)``.
   private var limitOfPeek: UInt64 = 0
 
-  init(io: any FileIO, file: FileHandle, name: String) {
+  /// - Parameter mapping: The file mapped at least up to every `limit` this
+  ///   reader will be given; reads then cost no system call.
+  init(io: any FileIO, file: FileHandle, name: String, mapping: FileMapping? = nil) {
     self.io = io
     self.file = file
     self.name = name
+    self.mapping = mapping
   }
 
   /// Looks at what starts at `offset`, reading no further than `limit`, and
@@ -81,6 +89,7 @@ struct BatchReader {
   func withBytes<Result>(at offset: UInt64, count: Int, _ body: (UnsafeRawBufferPointer) throws -> Result)
     rethrows -> Result
   {
+    if let mapping { return try body(mapping.bytes(at: offset, count: count)) }
     let start = Int(offset - bufferStart)
     return try buffer.withUnsafeBytes {
       try body(UnsafeRawBufferPointer(rebasing: $0[start..<start + count]))
@@ -88,6 +97,14 @@ struct BatchReader {
   }
 
   private mutating func fill(_ offset: UInt64, count: Int, limit: UInt64) throws(StateLogError) {
+    if let mapping {
+      // Callers never ask past `limit`, and the mapping covers it.
+      guard offset + UInt64(count) <= UInt64(mapping.count) else {
+        throw StateLogError(
+          .corruption, "file ended while reading \(count) bytes", file: name, offset: offset)
+      }
+      return
+    }
     let bufferEnd = bufferStart + UInt64(bufferCount)
     if offset >= bufferStart && offset + UInt64(count) <= bufferEnd { return }
     // A jump past the buffered bytes (a stream read skipping other streams'

@@ -431,8 +431,12 @@ struct LogLoader {
       let rest = try io.readBytes(handle, count: Int(size - offset), at: offset)
       let aside = "\(name).\(offset).corrupt"
       try io.writeFileAtomically(path(aside), rest, durable: true)
-      try io.truncate(handle, to: offset)
-      try io.synchronize(handle)
+      // Not truncated in place: a reader in another process may have the
+      // segment mapped (FileMapping), and pages cut from under a mapping
+      // fault. The sound prefix becomes a new file renamed over the segment,
+      // and such readers keep the old one.
+      try io.writeFileAtomically(
+        path(name), try io.readBytes(handle, count: Int(offset), at: 0), durable: true)
       report.movedAside.append(aside)
       if io.fileExists(path(SegmentName.index(first))) { try io.remove(path(SegmentName.index(first))) }
     }

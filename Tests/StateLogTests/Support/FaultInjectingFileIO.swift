@@ -7,7 +7,7 @@ import Synchronization
 /// fail one: with an errno, or as a short write.
 final class FaultInjectingFileIO: FileIO {
   enum Operation: Hashable, Sendable {
-    case open, read, write, synchronize, synchronizeDirectory, list, truncate, rename, remove
+    case open, read, write, synchronize, synchronizeDirectory, list, truncate, rename, remove, map
   }
 
   enum Fault: Sendable {
@@ -26,6 +26,13 @@ final class FaultInjectingFileIO: FileIO {
   }
 
   private let base = POSIXFileIO()
+  /// Whether files may be memory-mapped. Off by default, so that every read
+  /// goes through ``read(_:into:at:)`` where faults are injected.
+  private let mapsFiles: Bool
+
+  init(mapsFiles: Bool = false) {
+    self.mapsFiles = mapsFiles
+  }
   private let synchronizeHook = Mutex<(@Sendable () -> Void)?>(nil)
 
   /// Runs `hook` before every fsync of a file, for tests that need to hold one
@@ -95,6 +102,12 @@ final class FaultInjectingFileIO: FileIO {
     let count = try base.read(file, into: buffer, at: offset)
     totalRead.withLock { $0 += count }
     return count
+  }
+
+  func map(_ file: StateLog.FileHandle, length: Int) throws(StateLogError) -> FileMapping? {
+    guard mapsFiles else { return nil }
+    _ = try check(.map, path: file.path)
+    return try base.map(file, length: length)
   }
 
   func write(_ file: StateLog.FileHandle, _ bytes: UnsafeRawBufferPointer, at offset: UInt64)
