@@ -105,6 +105,11 @@ public enum AgentStateWorkloads {
     }
     store.waitForSnapshots()
     try store.close()
+    // Index files are written at close without a sync (they are derived
+    // data): tens of megabytes for the largest logs. Written back now, so the
+    // kernel's writeback does not share this two-core machine with the reads
+    // timed next.
+    sync()
     return last
   }
 
@@ -242,6 +247,7 @@ public enum AgentStateWorkloads {
     }
     if !batch.isEmpty { try sqlite.append(batch) }
     try sqlite.close()
+    sync()  // As after writing a StateLog configuration.
   }
 
   /// The SQLite baseline of W5: for each point, reads the stream's rows up to

@@ -74,7 +74,7 @@ func runW5() throws -> [[String: Any]] {
   // process that keeps reading one store (see W5 in BENCHMARKS.md).
   let warmAll = environment["STATELOG_BENCH_W5_WARM"] == "1"
   let interval = environment["STATELOG_BENCH_W5_INTERVAL"].flatMap { Int($0) } ?? 32
-  let snapshotPasses = max(1, environment["STATELOG_BENCH_W5_PASSES"].flatMap { Int($0) } ?? 3)
+  let snapshotPasses = max(1, environment["STATELOG_BENCH_W5_PASSES"].flatMap { Int($0) } ?? 5)
   // A stream of this many events read out of a log 101 times larger: 100
   // events of other streams after each of its appends.
   let surroundedSize = environment["STATELOG_BENCH_W5_SURROUNDED"].flatMap { Int($0) } ?? 10_000
@@ -85,7 +85,8 @@ func runW5() throws -> [[String: Any]] {
   if surroundedSize > 0 { cases += kinds.map { (kind: $0, size: surroundedSize, surrounding: 100) } }
   var table: [[String]] = [
     [
-      "Stream", "Events (log)", "Snapshots, all kept: p50 / p99", "Snapshots, keep 3 (default): p50 / p99",
+      "Stream", "Events (log)", "Snapshots, all kept: p50 / p99 (median pass)",
+      "All kept p99: passes (min–max) / pooled", "Snapshots, keep 3 (default): p50 / p99",
       "No snapshots: p50 / p99", "SQLite replay: p50 / p99", "Target p99 < 50 µs (all kept)", "Met",
     ]
   ]
@@ -109,9 +110,11 @@ func runW5() throws -> [[String: Any]] {
     let points = AgentStateWorkloads.randomPoints(count: pointCount, last: last)
     let slowPoints = Array(points.prefix(slowPointCount))
     // The snapshot configuration reads `snapshotPasses` sets of random points,
-    // each on a fresh store, and its percentiles are over all of them: one
-    // pass's p99 is its tenth-slowest read, which a burst of interference on
-    // this virtual machine moves by 2x (see W5 in BENCHMARKS.md).
+    // each on a fresh store. A pass takes tens of milliseconds, and a burst of
+    // interference on this virtual machine slows a whole pass down by up to
+    // 2x (see W5 in BENCHMARKS.md), so the table shows the median pass, as
+    // the other workloads show the median of their runs, beside the range of
+    // the passes' p99 and the p99 pooled over every read of every pass.
     var a = (nanoseconds: [UInt64](), digest: 0)
     var passPercentiles: [Percentiles] = []
     for pass in 0..<snapshotPasses {
@@ -152,20 +155,27 @@ func runW5() throws -> [[String: Any]] {
       Percentiles(q.nanoseconds)
     )
     log(
-      "W5 \(kind.rawValue) \(last): all kept p99 \(formatLatency(pa.p99)), keep 3 p99 \(formatLatency(pb.p99)), none p99 \(formatLatency(pc.p99)), SQLite p99 \(formatLatency(pq.p99))"
+      "W5 \(kind.rawValue) \(last): all kept p99 pooled \(formatLatency(pa.p99)), keep 3 p99 \(formatLatency(pb.p99)), none p99 \(formatLatency(pc.p99)), SQLite p99 \(formatLatency(pq.p99))"
     )
     let pair = { (p: Percentiles) in "\(formatLatency(p.p50)) / \(formatLatency(p.p99))" }
-    let met = pa.p99 < 50_000
+    let passP99s = passPercentiles.map(\.p99).sorted()
+    let medianPass = (
+      p50: passPercentiles.map(\.p50).sorted()[passP99s.count / 2], p99: passP99s[passP99s.count / 2]
+    )
+    let met = medianPass.p99 < 50_000
     table.append([
-      kind.rawValue, "\(last) (\(logEvents))", pair(pa), pair(pb), pair(pc), pair(pq),
-      "p99 \(formatLatency(pa.p99))",
-      met ? "yes" : "no",
+      kind.rawValue, "\(last) (\(logEvents))",
+      "\(formatLatency(medianPass.p50)) / \(formatLatency(medianPass.p99))",
+      "\(formatLatency(passP99s.first!))–\(formatLatency(passP99s.last!)) / \(formatLatency(pa.p99))",
+      pair(pb), pair(pc), pair(pq), "p99 \(formatLatency(medianPass.p99))", met ? "yes" : "no",
     ])
     json.append([
       "stream": kind.rawValue, "events": Int(last), "logEvents": logEvents, "points": pointCount,
       "snapshotPasses": snapshotPasses, "snapshotsAllKeptPerPass": passPercentiles.map(\.json),
       "slowConfigurationPoints": slowPoints.count, "warmedEveryPoint": warmAll,
-      "snapshotInterval": interval, "snapshotsAllKept": pa.json, "snapshotsKeep3": pb.json,
+      "snapshotInterval": interval, "snapshotsAllKept": pa.json,
+      "snapshotsAllKeptMedianPass": ["p50Nanoseconds": medianPass.p50, "p99Nanoseconds": medianPass.p99],
+      "snapshotsKeep3": pb.json,
       "noSnapshots": pc.json,
       "sqliteReplay": pq.json, "target": "p99 < 50 µs with snapshots", "met": met,
       "bytesOnDiskAllKept": Files.size(of: allKept).bytes,
@@ -174,7 +184,7 @@ func runW5() throws -> [[String: Any]] {
     ])
   }
   print(
-    "W5 point-in-time state: state(at: .version(v)) for \(pointCount) random v, fresh store (cache 0), snapshot interval \(interval); all kept: \(snapshotPasses) passes of \(pointCount) points, percentiles over all"
+    "W5 point-in-time state: state(at: .version(v)) for \(pointCount) random v, fresh store (cache 0), snapshot interval \(interval); all kept: \(snapshotPasses) passes of \(pointCount) points, each on a fresh store, the median pass shown"
   )
   renderTable(table)
   if kinds.count == AgentStateWorkloads.Kind.allCases.count {
