@@ -129,7 +129,10 @@ extension Log {
   /// `end`, in version order, until it returns `false`.
   ///
   /// Reading a stream uses the stream index, so it reads only the batches that
-  /// hold the stream's events, never the whole log.
+  /// hold the stream's events, never the whole log. It reads them through a
+  /// read-only memory mapping of each segment, kept while the log is open:
+  /// the pages it touches count toward the process's resident memory as
+  /// shared file pages, which the kernel may drop again under memory pressure.
   ///
   /// - Throws: As ``forEachEvent(from:through:_:)``.
   /// - Complexity: O(k) batches read for k events of the stream, at worst.
