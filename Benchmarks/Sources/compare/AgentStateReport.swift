@@ -5,7 +5,7 @@
 // "1000,10000,100000"; add 1000000 for the largest case), STATELOG_BENCH_W5_POINTS
 // (random points read per configuration and pass, default 1000),
 // STATELOG_BENCH_W5_PASSES (passes of the snapshot configuration over new
-// random points, each on a fresh store, default 3), STATELOG_BENCH_W5_STREAMS
+// random points, each on a fresh store, default 5), STATELOG_BENCH_W5_STREAMS
 // (default "profile,task"), STATELOG_BENCH_W5_INTERVAL (snapshot interval,
 // default 32), STATELOG_BENCH_W5_WARM (1: read every point once before timing
 // the snapshot configuration), STATELOG_BENCH_W5_SURROUNDED (length of the stream read out of
