@@ -14,16 +14,14 @@ final class FileMapping: @unchecked Sendable {
   // memory that lives until `deinit`, so sharing it across threads is safe.
   let base: UnsafeRawPointer
   let count: Int
-  private let release: @Sendable (UnsafeRawPointer, Int) -> Void
 
-  /// Takes ownership of `count` bytes at `base`; `release` gives them back.
-  init(base: UnsafeRawPointer, count: Int, release: @escaping @Sendable (UnsafeRawPointer, Int) -> Void) {
+  /// Takes ownership of the `count` bytes `mmap(2)` mapped at `base`.
+  init(base: UnsafeRawPointer, count: Int) {
     self.base = base
     self.count = count
-    self.release = release
   }
 
-  deinit { release(base, count) }
+  deinit { _ = munmap(UnsafeMutableRawPointer(mutating: base), count) }
 
   /// The `count` mapped bytes at `offset`, which must lie inside the mapping.
   func bytes(at offset: UInt64, count: Int) -> UnsafeRawBufferPointer {

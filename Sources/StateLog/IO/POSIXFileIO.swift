@@ -65,9 +65,7 @@ struct POSIXFileIO: FileIO {
     else {
       throw StateLogError(.ioFailure, "mmap failed", file: file.path, errno: Glibc.errno)
     }
-    return FileMapping(base: UnsafeRawPointer(address), count: length) { base, count in
-      _ = munmap(UnsafeMutableRawPointer(mutating: base), count)
-    }
+    return FileMapping(base: UnsafeRawPointer(address), count: length)
   }
 
   @discardableResult func createDirectory(_ path: String) throws(StateLogError) -> Bool {

@@ -10,7 +10,7 @@ final class SegmentFile: Sendable {
   /// The segment mapped into memory, made by the first point read that wants
   /// it and remade larger if the segment outgrows it; `.unavailable` once
   /// mapping failed or the file system cannot map.
-  private let mapping = Mutex<MappingState>(.notTried)
+  private let mappingState = Mutex<MappingState>(.notTried)
 
   private enum MappingState {
     case notTried
@@ -37,7 +37,7 @@ final class SegmentFile: Sendable {
   /// failure to map is not an error: the read falls back to `pread`, which
   /// reports any real I/O problem.
   func mapping(covering limit: UInt64, reserve: UInt64) -> FileMapping? {
-    mapping.withLock { state in
+    mappingState.withLock { state in
       switch state {
       case .mapped(let mapping) where mapping.count >= limit: return mapping
       case .unavailable: return nil

@@ -29,11 +29,11 @@ final class FaultInjectingFileIO: FileIO {
   /// Whether files may be memory-mapped. Off by default, so that every read
   /// goes through ``read(_:into:at:)`` where faults are injected.
   private let mapsFiles: Bool
+  private let synchronizeHook = Mutex<(@Sendable () -> Void)?>(nil)
 
   init(mapsFiles: Bool = false) {
     self.mapsFiles = mapsFiles
   }
-  private let synchronizeHook = Mutex<(@Sendable () -> Void)?>(nil)
 
   /// Runs `hook` before every fsync of a file, for tests that need to hold one
   /// back while other threads work.
