@@ -12,4 +12,9 @@
 static inline uint64_t statelog_xxh3_64(const void *data, size_t length) {
   return XXH3_64bits(data, length);
 }
+
+/// XXH3-64 with `seed` of `length` bytes at `data`: the hash of in-memory keys.
+static inline uint64_t statelog_xxh3_64_seeded(const void *data, size_t length, uint64_t seed) {
+  return XXH3_64bits_withSeed(data, length, seed);
+}
 #endif

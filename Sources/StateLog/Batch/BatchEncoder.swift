@@ -5,8 +5,11 @@
 struct BatchEncoder {
   private var body = ByteWriter(capacity: 1 << 16)
   private var compressed: [UInt8] = []
-  private var stringIndex: [ExactName: UInt64] = [:]
+  /// The batch's string table, in order of first use.
   private var strings: [String] = []
+  /// Per slot of the append's names: its index in the batch's string table,
+  /// or -1 if the batch has not used it yet.
+  private var tableIndexes: [Int] = []
   /// The string-table indexes of each record's stream and type, found once per record.
   private var nameIndexes: [(stream: UInt64, type: UInt64)] = []
   /// The last encoded batch, header included.
@@ -57,19 +60,34 @@ struct BatchEncoder {
   /// - Parameters:
   ///   - timestamps: The resolved timestamp of every event in `events`.
   ///   - versions: The assigned stream version of every event in `events`.
+  ///   - slots: The slots in `names` of every event's stream and type.
+  ///   - names: The append's distinct stream ids and type names.
   ///   - continued: Whether more batches of the same append follow.
   ///   - compress: Whether to try LZ4; the body is stored compressed only if smaller.
   mutating func encode(
     _ events: [NewEvent], range: Range<Int>, timestamps: [Int64], versions: [UInt64],
-    baseSequence: UInt64, continued: Bool, compress: Bool
+    slots: [(stream: Int, type: Int)], names: NameTable, baseSequence: UInt64, continued: Bool,
+    compress: Bool
   ) {
     strings.removeAll(keepingCapacity: true)
-    stringIndex.removeAll(keepingCapacity: true)
     nameIndexes.removeAll(keepingCapacity: true)
+    tableIndexes.removeAll(keepingCapacity: true)
+    tableIndexes.append(contentsOf: repeatElement(-1, count: names.count))
     var minTimestamp = Int64.max
     var maxTimestamp = Int64.min
+    // The table lists names in order of first use, a stream before its
+    // event's type, each distinct byte string once (format-spec.md, "String table").
     for index in range {
-      nameIndexes.append((intern(events[index].stream), intern(events[index].type)))
+      let (stream, type) = slots[index]
+      if tableIndexes[stream] < 0 {
+        tableIndexes[stream] = strings.count
+        strings.append(names.names[stream].string)
+      }
+      if tableIndexes[type] < 0 {
+        tableIndexes[type] = strings.count
+        strings.append(names.names[type].string)
+      }
+      nameIndexes.append((UInt64(tableIndexes[stream]), UInt64(tableIndexes[type])))
       minTimestamp = min(minTimestamp, timestamps[index])
       maxTimestamp = max(maxTimestamp, timestamps[index])
     }
@@ -115,15 +133,5 @@ struct BatchEncoder {
     let headerChecksum = batch.bytes.withUnsafeBytes { BatchHeader.computeHeaderChecksum($0) }
     batch.set(littleEndian: headerChecksum, at: 48)
     batch.set(littleEndian: Checksum.xxh3(batch.bytes, from: 48, to: batch.count), at: 40)
-  }
-
-  /// The string-table index of `string`, adding it if it is new.
-  private mutating func intern(_ string: String) -> UInt64 {
-    let name = ExactName(string)
-    if let index = stringIndex[name] { return index }
-    let index = UInt64(strings.count)
-    stringIndex[name] = index
-    strings.append(string)
-    return index
   }
 }

@@ -35,23 +35,32 @@ public struct NewEvent: Hashable, Sendable {
 }
 
 extension NewEvent {
-  /// Checks the rules of format-spec.md ("Record") before anything is written.
-  func validate(maximumPayloadSize: Int) throws(StateLogError) {
-    try Self.validateName(stream, what: "stream id")
-    try Self.validateName(type, what: "event type")
-    guard schemaVersion >= 1 else {
-      throw StateLogError(.invalidArgument, "schema version of \(type) must be at least 1")
+  /// Checks the rules of format-spec.md ("Record") for `events[index]` before
+  /// anything is written.
+  ///
+  /// Takes the array and an index, and reads the event's fields one by one:
+  /// given the event itself, the caller copied all of it first (a retain and
+  /// release of each of its buffers, per event appended).
+  static func validate(_ events: [NewEvent], at index: Int, maximumPayloadSize: Int) throws(StateLogError) {
+    try validateName(events[index].stream, what: "stream id")
+    try validateName(events[index].type, what: "event type")
+    guard events[index].schemaVersion >= 1 else {
+      throw StateLogError(.invalidArgument, "schema version of \(events[index].type) must be at least 1")
     }
-    guard payload.count <= maximumPayloadSize else {
+    let payloadSize = events[index].payload.count
+    guard payloadSize <= maximumPayloadSize else {
       throw StateLogError(
         .payloadTooLarge,
-        "payload of \(payload.count) bytes exceeds the maximum of \(maximumPayloadSize) (stream \(stream))")
-    }
-    if !metadata.isEmpty && metadata.encodedSize > EventMetadata.maximumEncodedSize {
-      throw StateLogError(
-        .payloadTooLarge,
-        "metadata of \(metadata.encodedSize) bytes exceeds the maximum of \(EventMetadata.maximumEncodedSize)"
+        "payload of \(payloadSize) bytes exceeds the maximum of \(maximumPayloadSize) (stream \(events[index].stream))"
       )
+    }
+    if !events[index].metadata.isEmpty {
+      let metadataSize = events[index].metadata.encodedSize
+      guard metadataSize <= EventMetadata.maximumEncodedSize else {
+        throw StateLogError(
+          .payloadTooLarge,
+          "metadata of \(metadataSize) bytes exceeds the maximum of \(EventMetadata.maximumEncodedSize)")
+      }
     }
   }
 
@@ -60,6 +69,11 @@ extension NewEvent {
     guard length >= 1, length <= maximumNameLength else {
       throw StateLogError(.invalidArgument, "\(what) must be 1 to \(maximumNameLength) bytes, got \(length)")
     }
+    // Bytes, not scalars: a control character is one byte in UTF-8, and every
+    // byte of a longer sequence is 0x80 or more.
+    var name = name
+    let hasControl = name.withUTF8 { bytes in bytes.contains { $0 < 0x20 || $0 == 0x7F } }
+    guard hasControl else { return }
     for scalar in name.unicodeScalars where scalar.value < 0x20 || scalar.value == 0x7F {
       throw StateLogError(
         .invalidArgument,

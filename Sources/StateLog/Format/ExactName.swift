@@ -1,3 +1,4 @@
+import CXXHash
 import Glibc
 
 /// A stream id or event type name that compares and hashes by its UTF-8 bytes.
@@ -17,23 +18,39 @@ struct ExactName: Hashable, Sendable, Comparable {
     // Native strings are contiguous UTF-8, so this is a length check and a
     // memcmp; a generic elementsEqual over the UTF-8 view costs far more.
     guard lhs.string.utf8.count == rhs.string.utf8.count else { return false }
-    var left = lhs.string
-    var right = rhs.string
-    return left.withUTF8 { a in
-      right.withUTF8 { b in a.isEmpty || memcmp(a.baseAddress!, b.baseAddress!, a.count) == 0 }
+    return lhs.withBytes { a in
+      rhs.withBytes { b in a.isEmpty || memcmp(a.baseAddress!, b.baseAddress!, a.count) == 0 }
     }
+  }
+
+  /// Calls `body` with the name's UTF-8 bytes: in place for a native string
+  /// (without the retain and release a `var` copy for `withUTF8` costs, which
+  /// was a third of a stream lookup), else from a copy.
+  @inline(__always)
+  func withBytes<Result>(_ body: (UnsafeRawBufferPointer) -> Result) -> Result {
+    if let result = string.utf8.withContiguousStorageIfAvailable({ body(UnsafeRawBufferPointer($0)) }) {
+      return result
+    }
+    var string = string
+    return string.withUTF8 { body(UnsafeRawBufferPointer($0)) }
   }
 
   /// Whether the name's UTF-8 bytes are exactly `bytes`.
   func hasBytes(_ bytes: UnsafeRawBufferPointer) -> Bool {
     guard string.utf8.count == bytes.count else { return false }
-    var string = string
-    return string.withUTF8 { a in a.isEmpty || memcmp(a.baseAddress!, bytes.baseAddress!, a.count) == 0 }
+    return withBytes { a in a.isEmpty || memcmp(a.baseAddress!, bytes.baseAddress!, a.count) == 0 }
   }
 
   func hash(into hasher: inout Hasher) {
-    var string = string
-    string.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
+    withBytes { hasher.combine(bytes: $0) }
+  }
+
+  /// XXH3 of the bytes with the table's seed, for `Dictionary` and `Set`:
+  /// every appended event looks its stream up in several indexes, and SipHash
+  /// through `Hasher` was most of the cost of those lookups.
+  func _rawHashValue(seed: Int) -> Int {
+    let hash = withBytes { statelog_xxh3_64_seeded($0.baseAddress, $0.count, UInt64(UInt(bitPattern: seed))) }
+    return Int(truncatingIfNeeded: hash)
   }
 
   /// Byte order, which is also the order of code points.

@@ -84,6 +84,16 @@ struct SegmentIndex: Hashable, Sendable {
     }
   }
 
+  /// Adds one append's new positions of `stream` to ``streams`` (the append
+  /// adds its ids to ``ids`` itself, in record order).
+  mutating func addRun(_ stream: ExactName, _ run: StreamRun) {
+    if let existing = streams.index(forKey: stream) {
+      streams.values[existing].sequences.append(contentsOf: run.sequences)
+    } else {
+      streams[stream] = run
+    }
+  }
+
   /// The entry to start from when looking for `sequence`: the last one whose batch
   /// starts at or before it.
   func entry(for sequence: UInt64) -> IndexEntry? {

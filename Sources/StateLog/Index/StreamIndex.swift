@@ -53,12 +53,13 @@ struct StreamIndex: Sendable {
     streams[stream]
   }
 
-  mutating func append(stream: ExactName, version: UInt64, sequence: UInt64) {
-    // One hash per event: appending through `values` does not look the key up again.
+  /// Appends one append's new positions of `stream`, which continue it.
+  mutating func append(_ stream: ExactName, _ run: StreamRun) {
+    // Appending through `values` does not look the key up again.
     if let positions = streams.index(forKey: stream) {
-      streams.values[positions].sequences.append(sequence)
+      streams.values[positions].sequences.append(contentsOf: run.sequences)
     } else {
-      streams[stream] = Positions(firstVersion: version, sequences: [sequence])
+      streams[stream] = Positions(firstVersion: run.firstVersion, sequences: run.sequences)
     }
   }
 

@@ -51,11 +51,18 @@ extension Log {
   {
     guard !isReadOnly else { throw StateLogError(.readOnly, "cannot append to a log opened read-only") }
     guard !events.isEmpty else { throw StateLogError(.invalidArgument, "an append needs at least one event") }
-    for index in events.indices { try events[index].validate(maximumPayloadSize: options.maximumPayloadSize) }
-    for stream in expectations.keys { try NewEvent.validateName(stream, what: "stream id") }
-    if events.count > 1 && Set(events.map(\.id)).count != events.count {
-      throw StateLogError(.invalidArgument, "an append's events need distinct ids")
+    // Index by index: `events.map` copies each event (a retain and release of
+    // its four buffers), a tenth of a run of buffered appends.
+    for index in events.indices {
+      try NewEvent.validate(events, at: index, maximumPayloadSize: options.maximumPayloadSize)
     }
+    if events.count > 1 {
+      var ids = Set<EventID>(minimumCapacity: events.count)
+      for index in events.indices where !ids.insert(events[index].id).inserted {
+        throw StateLogError(.invalidArgument, "an append's events need distinct ids")
+      }
+    }
+    for stream in expectations.keys { try NewEvent.validateName(stream, what: "stream id") }
     let now = options.clock().nanosecondsSinceEpoch
     // A write that finds some of the ids already written leaves the lock and
     // answers the append as a retry: reading the originals takes the lock.
@@ -268,11 +275,19 @@ extension Log {
     timestamps.reserveCapacity(events.count)
     versions.reserveCapacity(events.count)
     positions.reserveCapacity(events.count)
-    var appended: [ExactName: UInt64] = [:]
+    // Each distinct stream is looked up in the indexes once per append.
+    state.names.removeAll()
+    var slots: [(stream: Int, type: Int)] = []
+    slots.reserveCapacity(events.count)
     for index in events.indices {
-      let name = ExactName(events[index].stream)
-      let version = (appended[name] ?? state.streams.lastVersion(of: name)) + 1
-      appended[name] = version
+      slots.append((state.names.slot(of: events[index].stream), state.names.slot(of: events[index].type)))
+    }
+    // Per slot used as a stream, the last version assigned so far.
+    var lastVersions = [UInt64?](repeating: nil, count: state.names.count)
+    for index in events.indices {
+      let slot = slots[index].stream
+      let version = (lastVersions[slot] ?? state.streams.lastVersion(of: state.names.names[slot])) + 1
+      lastVersions[slot] = version
       versions.append(version)
       timestamps.append(events[index].timestamp?.nanosecondsSinceEpoch ?? now)
       positions.append(
@@ -316,8 +331,8 @@ extension Log {
     state.appendBuffer.reset()
     for (number, range) in ranges.enumerated() {
       state.encoder.encode(
-        events, range: range, timestamps: timestamps, versions: versions, baseSequence: sequence,
-        continued: number < ranges.count - 1, compress: options.compression == .lz4)
+        events, range: range, timestamps: timestamps, versions: versions, slots: slots, names: state.names,
+        baseSequence: sequence, continued: number < ranges.count - 1, compress: options.compression == .lz4)
       headers.append(state.encoder.batch.bytes.withUnsafeBytes { BatchHeader(parsing: $0) })
       sequence += UInt64(range.count)
       if ranges.count > 1 { state.appendBuffer.append(contentsOf: state.encoder.batch.bytes) }
@@ -345,12 +360,18 @@ extension Log {
         state.segments[last].maximumTimestampThrough, header.maxTimestamp)
       batchOffset += UInt64(header.length)
     }
+    var sequencesBySlot = [[UInt64]](repeating: [], count: state.names.count)
     for index in events.indices {
-      let name = ExactName(events[index].stream)
-      state.streams.append(stream: name, version: versions[index], sequence: positions[index].sequence)
-      state.segments[last].index.addPosition(
-        stream: name, version: versions[index], sequence: positions[index].sequence, id: events[index].id)
+      sequencesBySlot[slots[index].stream].append(positions[index].sequence)
+      state.segments[last].index.ids.append(events[index].id)
       state.eventIDs?.record(events[index].id, sequence: positions[index].sequence)
+    }
+    for slot in sequencesBySlot.indices where !sequencesBySlot[slot].isEmpty {
+      let run = StreamRun(
+        firstVersion: lastVersions[slot]! - UInt64(sequencesBySlot[slot].count) + 1,
+        sequences: sequencesBySlot[slot])
+      state.streams.append(state.names.names[slot], run)
+      state.segments[last].index.addRun(state.names.names[slot], run)
     }
     state.nextSequence = sequence
     if options.durability != .groupCommit {

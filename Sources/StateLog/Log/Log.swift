@@ -232,6 +232,8 @@ struct LogState: Sendable {
   /// The ids of recent events; `nil` until the first append loads them.
   var eventIDs: EventIDIndex?
   var encoder = BatchEncoder()
+  /// The current append's distinct names, reused from append to append.
+  var names = NameTable()
   var appendBuffer = ByteWriter()
   /// Whether a segment was created without syncing the directory (buffered
   /// mode); the next sync of the log syncs the directory too.

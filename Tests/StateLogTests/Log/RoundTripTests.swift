@@ -31,6 +31,49 @@ struct RoundTripTests {
   }
 
   @Test(
+    "one append over many interleaved streams gives each stream its versions; a shared name is stored once")
+  func manyStreamsInOneAppend() throws {
+    let directory = TemporaryDirectory()
+    // More streams than NameTable compares one by one, each event's name in a
+    // string of its own storage, and one name used both as a stream and a type.
+    let streams = (0..<40).map { "task/9c41b7de-\($0)" } + ["shared/name"]
+    var generator = SeededGenerator(seed: 11)
+    var events: [NewEvent] = []
+    var expectedVersions: [String: UInt64] = [:]
+    for index in 0..<400 {
+      let stream = streams[Int(generator.next() % UInt64(streams.count))]
+      events.append(
+        NewEvent(
+          stream: String(decoding: Array(stream.utf8), as: UTF8.self),
+          type: index % 7 == 0 ? "shared/name" : "task.step", payload: [UInt8(index % 256)]))
+    }
+    do {
+      let log = try Log.open(at: directory.path, options: .testing(compression: .none))
+      try log.append([NewEvent(stream: streams[3], type: "task.step", payload: [0])])
+      expectedVersions[streams[3]] = 1
+      let result = try log.append(events)
+      for (event, position) in zip(events, result.positions) {
+        expectedVersions[event.stream, default: 0] += 1
+        #expect(position.streamVersion == expectedVersions[event.stream])
+      }
+      try log.close()
+    }
+    let log = try Log.open(at: directory.path, options: .testing(compression: .none))
+    for stream in streams where expectedVersions[stream] != nil {
+      let read = try log.events(inStream: stream)
+      #expect(read.map(\.streamVersion) == Array(1...expectedVersions[stream]!))
+      #expect(log.lastVersion(of: stream) == expectedVersions[stream])
+    }
+    let segment = Files.list(directory.path).first { $0.hasSuffix(".seg") }!
+    let bytes = Files.read(directory.path + "/" + segment)
+    let shared = Array("shared/name".utf8)
+    let occurrences = (0...(bytes.count - shared.count)).filter {
+      bytes[$0..<($0 + shared.count)].elementsEqual(shared)
+    }
+    #expect(occurrences.count == 1, "the batch's string table holds \"shared/name\" once")
+  }
+
+  @Test(
     "events written across segment rolls read back identically by sequence, stream and time",
     arguments: [LogOptions.Compression.lz4, .none])
   func roundTrip(compression: LogOptions.Compression) throws {
