@@ -10,7 +10,7 @@
 // DurableAppendReport.swift and OpenReport.swift),
 // STATELOG_BENCH_SQLITE_PRAGMAS (extra pragmas for the baseline, e.g.
 // "locking_mode=EXCLUSIVE"), STATELOG_BENCH_ROCKSDB_OPTIONS (extra RocksDB
-// options, e.g. "max_write_buffer_number=2"). `--profile W3|W4` runs only
+// options, e.g. "max_write_buffer_number=2"). `--profile W1|W3|W4` runs only
 // StateLog's side, for perf.
 import BenchSupport
 import Foundation
@@ -78,7 +78,7 @@ log(
   "\(data.count) events in \(data.batches.count) batches, \(data.payloadBytes / max(data.count, 1)) payload bytes on average; scratch under \(Files.root)"
 )
 
-// `--profile W3` or `--profile W4`: only StateLog's side, STATELOG_BENCH_REPEATS
+// `--profile W1`, `W3` or `W4`: only StateLog's side, STATELOG_BENCH_REPEATS
 // times and no report, for `perf record`.
 if let index = CommandLine.arguments.firstIndex(of: "--profile"), index + 1 < CommandLine.arguments.count {
   let workload = CommandLine.arguments[index + 1].uppercased()
@@ -89,14 +89,15 @@ if let index = CommandLine.arguments.firstIndex(of: "--profile"), index + 1 < Co
     var samples: [Double] = []
     for round in 0..<repeats {
       switch workload {
-      case "W3":
+      case "W1", "W3":
         let path = directory + "/\(round)"
-        samples.append(rate(try StateLogWorkloads.append(data, to: path, durability: .buffered)))
+        let durability: Durability = workload == "W1" ? .fsyncEveryAppend : .buffered
+        samples.append(rate(try StateLogWorkloads.append(data, to: path, durability: durability)))
         Files.remove(path)
       case "W4":
         samples.append(rate(try StateLogWorkloads.scan(directory).nanoseconds))
       default:
-        throw BenchError("--profile takes W3 or W4")
+        throw BenchError("--profile takes W1, W3 or W4")
       }
     }
     print("\(workload) StateLog, \(repeats) runs: median \(Int(median(samples))) events/s")
