@@ -12,13 +12,32 @@ enum LZ4Block {
   /// - Returns: The compressed length, or `nil` when compression would not make the
   ///   data smaller.
   static func compress(_ source: UnsafeRawBufferPointer, into scratch: inout [UInt8]) -> Int? {
+    compress(source, into: &scratch) { source, target, sourceSize, targetSize in
+      LZ4_compress_default(source, target, sourceSize, targetSize)
+    }
+  }
+
+  /// Like ``compress(_:into:)``, with LZ4's high-compression mode (level 9):
+  /// the same block format and decompression speed, often half the size of
+  /// the default mode's output, at a tenth of its speed. For data written once
+  /// and off the hot path (snapshot files).
+  static func compressHighRatio(_ source: UnsafeRawBufferPointer, into scratch: inout [UInt8]) -> Int? {
+    compress(source, into: &scratch) { source, target, sourceSize, targetSize in
+      LZ4_compress_HC(source, target, sourceSize, targetSize, LZ4HC_CLEVEL_DEFAULT)
+    }
+  }
+
+  private static func compress(
+    _ source: UnsafeRawBufferPointer, into scratch: inout [UInt8],
+    with compressor: (UnsafePointer<CChar>, UnsafeMutablePointer<CChar>, Int32, Int32) -> Int32
+  ) -> Int? {
     guard source.count > 0, source.count <= maximumInputSize else { return nil }
     let bound = Int(LZ4_compressBound(Int32(source.count)))
     if scratch.count < bound {
       scratch = [UInt8](repeating: 0, count: bound)
     }
     let written = scratch.withUnsafeMutableBytes { target in
-      LZ4_compress_default(
+      compressor(
         source.baseAddress!.assumingMemoryBound(to: CChar.self),
         target.baseAddress!.assumingMemoryBound(to: CChar.self),
         Int32(source.count), Int32(target.count))

@@ -33,40 +33,63 @@ public struct Snapshot: Hashable, Sendable {
 
 extension Snapshot {
   static let magic: [UInt8] = Array("SLOGSNAP".utf8)
-  static let formatVersion: UInt16 = 1
+  /// The version written; readers also accept 1 (format-spec.md, "Snapshot files").
+  static let formatVersion: UInt16 = 2
   /// The most payload bytes a snapshot file may hold (format-spec.md, "Snapshot files").
   static let maximumPayloadSize = 1 << 30
+  /// Payloads from this size on are stored LZ4-compressed when that makes them
+  /// smaller. Smaller ones, most profile and task states, are stored as they
+  /// are: they would shrink little, and a point-in-time read of one would pay
+  /// for decompressing it.
+  static let compressionThreshold = 4096
 
   /// The file's bytes (format-spec.md, "Snapshot files"):
   ///
   /// ```
   /// offset size field
   ///      0    8 magic          "SLOGSNAP"
-  ///      8    2 formatVersion  u16  1
-  ///     10    2 reserved       zero
+  ///      8    2 formatVersion  u16  2
+  ///     10    2 codec          u16  0 none, 1 LZ4 block
   ///     12    4 stateVersion   u32
   ///     16    8 sequence       u64
   ///     24    8 version        u64
   ///     32    8 timestamp      i64
-  ///     40    4 payloadLength  u32
-  ///     44    4 reserved       zero
+  ///     40    4 payloadLength  u32  the payload's length
+  ///     44    4 storedLength   u32  the length of the payload as stored
   ///     48      stream         string (varint length, UTF-8)
-  ///             payload        payloadLength bytes
+  ///             payload        storedLength bytes
   ///      n    8 checksum       u64  XXH3-64 of bytes [0, n)
   /// ```
+  ///
+  /// A payload of ``compressionThreshold`` bytes or more is compressed with
+  /// LZ4's high-compression mode: snapshots are written in the background,
+  /// once, and read many times, so bytes on disk matter more than the time
+  /// taken to write them. A conversation's snapshot repeats every message of
+  /// the log; compressed, it takes a third to a half of the space.
   func encoded() -> [UInt8] {
-    var writer = ByteWriter(capacity: 64 + stream.utf8.count + payload.count)
+    var compressed: [UInt8] = []
+    let compressedLength =
+      payload.count >= Self.compressionThreshold
+      ? payload.withUnsafeBytes { LZ4Block.compressHighRatio($0, into: &compressed) } : nil
+    let stored = compressedLength ?? payload.count
+    var writer = ByteWriter(capacity: 64 + stream.utf8.count + stored)
     writer.append(contentsOf: Self.magic)
     writer.append(littleEndian: Self.formatVersion)
-    writer.append(littleEndian: UInt16(0))
+    writer.append(littleEndian: (compressedLength == nil ? BatchHeader.Codec.none : .lz4).rawValue)
     writer.append(littleEndian: stateVersion)
     writer.append(littleEndian: sequence)
     writer.append(littleEndian: version)
     writer.append(littleEndian: timestamp.nanosecondsSinceEpoch)
     writer.append(littleEndian: UInt32(payload.count))
-    writer.append(littleEndian: UInt32(0))
+    writer.append(littleEndian: UInt32(stored))
     writer.appendString(stream)
-    writer.append(contentsOf: payload)
+    if compressedLength == nil {
+      writer.append(contentsOf: payload)
+    } else {
+      compressed.withUnsafeBytes {
+        writer.append(contentsOf: UnsafeRawBufferPointer(rebasing: $0[0..<stored]))
+      }
+    }
     writer.append(littleEndian: Checksum.xxh3(writer.bytes, from: 0, to: writer.count))
     return writer.bytes
   }
@@ -74,19 +97,45 @@ extension Snapshot {
   package init(decoding bytes: [UInt8]) throws(DecodingFailure) {
     self = try Checksum.readVerified(bytes, minimumCount: 48 + 1 + 8, magic: Self.magic, what: "snapshot") {
       (reader) throws(DecodingFailure) in
-      guard try reader.read(littleEndian: UInt16.self) == Self.formatVersion else {
+      let formatVersion = try reader.read(littleEndian: UInt16.self)
+      guard formatVersion == 1 || formatVersion == 2 else {
         throw .invalid("unknown snapshot format version")
       }
-      try reader.skip(2)
+      // Version 1 had zeros here, not checked, and stored every payload as it is.
+      let codecValue = try reader.read(littleEndian: UInt16.self)
+      guard let codec = formatVersion == 1 ? BatchHeader.Codec.none : BatchHeader.Codec(rawValue: codecValue)
+      else {
+        throw .invalid("unknown snapshot codec \(codecValue)")
+      }
       let stateVersion = try reader.read(littleEndian: UInt32.self)
       let sequence = try reader.read(littleEndian: UInt64.self)
       let version = try reader.read(littleEndian: UInt64.self)
       let timestamp = try reader.read(littleEndian: Int64.self)
       let length = Int(try reader.read(littleEndian: UInt32.self))
-      try reader.skip(4)
+      let storedValue = Int(try reader.read(littleEndian: UInt32.self))
+      let stored = formatVersion == 1 ? length : storedValue
       let stream = try reader.readString()
-      let payload = Array(try reader.readSlice(count: length))
+      let storedPayload = try reader.readSlice(count: stored)
       guard reader.isAtEnd else { throw .invalid("snapshot has trailing bytes") }
+      let payload: [UInt8]
+      switch codec {
+      case .none:
+        guard stored == length else {
+          throw .invalid("snapshot stores \(stored) bytes of a \(length)-byte payload")
+        }
+        payload = Array(storedPayload)
+      case .lz4:
+        guard length <= Self.maximumPayloadSize else {
+          throw .invalid("snapshot payload of \(length) bytes is too large")
+        }
+        payload = try [UInt8](unsafeUninitializedCapacity: length) {
+          (buffer, count) throws(DecodingFailure) in
+          guard LZ4Block.decompress(storedPayload, into: UnsafeMutableRawBufferPointer(buffer)) else {
+            throw .invalid("snapshot payload does not decompress to \(length) bytes")
+          }
+          count = length
+        }
+      }
       return Snapshot(
         stream: stream, sequence: sequence, version: version,
         timestamp: Timestamp(nanosecondsSinceEpoch: timestamp),
