@@ -5,6 +5,12 @@ struct FileHandle: Sendable, Hashable {
   var path: String
 }
 
+/// A file's device and inode numbers: the same file whatever path reached it.
+struct FileIdentity: Hashable, Sendable {
+  var device: UInt64
+  var inode: UInt64
+}
+
 /// How to open a file through the seam.
 enum FileOpenMode: Sendable {
   /// Open an existing file for reading.
@@ -48,6 +54,10 @@ protocol FileIO: Sendable {
   /// callers touch only bytes the file already holds, and only files that
   /// never shrink under a reader (segments) may be mapped.
   func map(_ file: FileHandle, length: Int) throws(StateLogError) -> FileMapping?
+  /// The file's identity on its file system (device and inode), or `nil` where
+  /// files have none (simulated file systems): the writer's lock uses it to
+  /// tell a lock this process holds from one held elsewhere.
+  func identity(of file: FileHandle) -> FileIdentity?
 
   /// Creates a directory unless it exists; returns whether it created it.
   @discardableResult func createDirectory(_ path: String) throws(StateLogError) -> Bool
@@ -64,6 +74,8 @@ extension FileIO {
   /// File systems simulated in tests read through ``read(_:into:at:)`` only,
   /// so faults injected there reach every reader.
   func map(_ file: FileHandle, length: Int) throws(StateLogError) -> FileMapping? { nil }
+
+  func identity(of file: FileHandle) -> FileIdentity? { nil }
 
   /// Writes all of `bytes` at `offset`, continuing after short writes.
   func writeAll(_ file: FileHandle, _ bytes: UnsafeRawBufferPointer, at offset: UInt64)

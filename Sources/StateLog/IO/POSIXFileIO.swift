@@ -39,6 +39,12 @@ struct POSIXFileIO: FileIO {
     _ = try retrying(file.path, "fdatasync") { fdatasync(file.descriptor) }
   }
 
+  func identity(of file: FileHandle) -> FileIdentity? {
+    var info = stat()
+    guard fstat(file.descriptor, &info) == 0 else { return nil }
+    return FileIdentity(device: UInt64(info.st_dev), inode: UInt64(info.st_ino))
+  }
+
   func size(of file: FileHandle) throws(StateLogError) -> UInt64 {
     var info = stat()
     _ = try retrying(file.path, "fstat") { fstat(file.descriptor, &info) }

@@ -1,4 +1,5 @@
 import Glibc
+import Synchronization
 import TestSupport
 import Testing
 
@@ -18,6 +19,51 @@ struct LockTests {
     try first.close()
     let second = try Log.open(at: directory.path, options: .testing())
     #expect(second.lastSequence == 1)
+  }
+
+  @Test("a second open in this process of a log it holds is refused at once, without trying the lock")
+  func secondOpenInProcessFailsFast() throws {
+    let directory = TemporaryDirectory("lock-twice")
+    let first = try Log.open(at: directory.path, options: .testing())
+    let io = FaultInjectingFileIO()
+    var options = LogOptions.testing()
+    options.fileIO = io
+    let error = #expect(throws: StateLogError.self) {
+      try Log.open(at: directory.path + "/.", options: options)
+    }
+    #expect(error?.code == .locked)
+    #expect(error?.pid == getpid())
+    #expect(io.count(.lock) == 0)
+    try first.close()
+    try Log.open(at: directory.path, options: options).close()
+  }
+
+  @Test(
+    "a lock still held by a stray copy of this process's descriptor (a child between fork and exec) is waited for"
+  )
+  func strayCopyOfTheLockIsWaitedFor() async throws {
+    let directory = TemporaryDirectory("lock-stray")
+    try Log.open(at: directory.path, options: .testing()).close()
+    // What a forked child holds until it calls exec: the lock, on a
+    // description this process opened, with this process's pid in LOCK.
+    let stray = Glibc.open(directory.child("LOCK"), O_RDWR | O_CLOEXEC)
+    #expect(flock(stray, LOCK_EX | LOCK_NB) == 0)
+    let io = FaultInjectingFileIO()
+    var options = LogOptions.testing()
+    options.fileIO = io
+    let finished = Atomic(false)
+    let opening = Task.detached {
+      defer { finished.store(true, ordering: .sequentiallyConsistent) }
+      return try Log.open(at: directory.path, options: options)
+    }
+    // Until the open has found the lock taken at least once and tried again
+    // (or has given up, which fails the test below).
+    while io.count(.lock) < 2 && !finished.load(ordering: .sequentiallyConsistent) { await Task.yield() }
+    Glibc.close(stray)
+    let log = try await opening.value
+    try log.append([NewEvent(stream: "s", type: "t", payload: [1])])
+    #expect(log.lastSequence == 1)
+    try log.close()
   }
 
   @Test("a log released without close unlocks and reopens cleanly")

@@ -7,7 +7,7 @@ import Synchronization
 /// fail one: with an errno, or as a short write.
 final class FaultInjectingFileIO: FileIO {
   enum Operation: Hashable, Sendable {
-    case open, read, write, synchronize, synchronizeDirectory, list, truncate, rename, remove, map
+    case open, read, write, synchronize, synchronizeDirectory, list, truncate, rename, remove, map, lock
   }
 
   enum Fault: Sendable {
@@ -133,7 +133,12 @@ final class FaultInjectingFileIO: FileIO {
     try base.truncate(file, to: length)
   }
 
-  func tryLock(_ file: StateLog.FileHandle) throws(StateLogError) -> Bool { try base.tryLock(file) }
+  func tryLock(_ file: StateLog.FileHandle) throws(StateLogError) -> Bool {
+    _ = try check(.lock, path: file.path)
+    return try base.tryLock(file)
+  }
+
+  func identity(of file: StateLog.FileHandle) -> FileIdentity? { base.identity(of: file) }
 
   @discardableResult func createDirectory(_ path: String) throws(StateLogError) -> Bool {
     try base.createDirectory(path)
