@@ -285,6 +285,9 @@ public enum AgentStateWorkloads {
     public var footprint: [(turn: Int, bytes: Int, allocated: Int, text: Int, snapshots: Int)] = []
     /// The first `state()` of a fresh store on the finished log, one per fresh store.
     public var currentState: [UInt64] = []
+    /// `state()` on the store that ran the loop, after its last turn: how the
+    /// agent reads its current state.
+    public var currentStateOpenStore: [UInt64] = []
     /// `state(at: .version(v))` with v the version after turn 10, on one fresh store.
     public var stateAtTurn10: [UInt64] = []
     /// `log.history(of:limit:)` of the whole stream (version, sequence, time, type).
@@ -339,6 +342,14 @@ public enum AgentStateWorkloads {
           let size = Files.size(of: directory)
           result.footprint.append(
             (turn, size.bytes, size.allocated, textBytes, Files.size(of: directory + "/snapshots").bytes))
+        }
+      }
+      for _ in 0..<samples {
+        let start = monotonicNanoseconds()
+        let state = try chat.state()
+        result.currentStateOpenStore.append(monotonicNanoseconds() - start)
+        guard state.messages.count == 2 * turns else {
+          throw BenchError("W8: current state has \(state.messages.count) messages")
         }
       }
       try store.close()

@@ -261,6 +261,7 @@ func runW8() throws -> [String: Any] {
   let floorPerTurn = Double(floorNanoseconds) / Double(turns)
   let turn = Percentiles(result.turns)
   let current = Percentiles(result.currentState)
+  let currentOpen = Percentiles(result.currentStateOpenStore)
   let turn10 = Percentiles(result.stateAtTurn10)
   let history = Percentiles(result.history)
   let decoded = Percentiles(result.decodedHistory)
@@ -282,7 +283,11 @@ func runW8() throws -> [String: Any] {
     ])
   }
   table.append([
-    "Current state, fresh store, p50", formatLatency(current.p50), "< 50 µs", "9 ms",
+    "Current state, the loop's open store, p50", formatLatency(currentOpen.p50), "< 50 µs", "9 ms",
+    currentOpen.p50 < 50_000 ? "yes" : "no",
+  ])
+  table.append([
+    "Current state, fresh store (new process), p50", formatLatency(current.p50), "< 50 µs", "-",
     current.p50 < 50_000 ? "yes" : "no",
   ])
   table.append(["State at turn 10, p50", formatLatency(turn10.p50), "-", "-", "-"])
@@ -300,7 +305,7 @@ func runW8() throws -> [String: Any] {
   renderTable(table)
   return [
     "turns": turns, "events": result.historyEntries, "diskFloorNanosecondsPerTurn": floorPerTurn,
-    "turn": turn.json, "currentStateFreshStore": current.json,
+    "turn": turn.json, "currentStateFreshStore": current.json, "currentStateOpenStore": currentOpen.json,
     "stateAtTurn10": turn10.json, "history": history.json, "decodedHistory": decoded.json,
     "footprint": result.footprint.map {
       [
