@@ -112,11 +112,11 @@ extension FileIO {
 
   /// Reads `count` bytes at `offset` into a new array.
   func readBytes(_ file: FileHandle, count: Int, at offset: UInt64) throws(StateLogError) -> [UInt8] {
-    var bytes = [UInt8](repeating: 0, count: count)
-    try StateLogError.typed {
-      try bytes.withUnsafeMutableBytes { try readExactly(file, into: $0, at: offset) }
+    // Not zero-filled first: the read fills every byte or throws.
+    try [UInt8](unsafeUninitializedCapacity: count) { (buffer, initialized) throws(StateLogError) in
+      try readExactly(file, into: UnsafeMutableRawBufferPointer(buffer), at: offset)
+      initialized = count
     }
-    return bytes
   }
 
   /// Reads a whole small file from its start, without asking its size first:

@@ -6,7 +6,7 @@
 /// ```
 /// offset size field
 ///      0    8 magic              "SLOGIDX\0"
-///      8    2 formatVersion      u16  1
+///      8    2 formatVersion      u16  3
 ///     10    6 reserved           zero
 ///     16    8 segmentBase        u64
 ///     24    8 coveredLength      u64  segment bytes the index covers (its dataEnd)
@@ -18,22 +18,30 @@
 ///     64    8 minTimestamp       i64
 ///     72    8 maxTimestamp       i64
 ///     80    4 streamCount        u32
-///     84    4 reserved           zero
+///     84    4 headLength         u32  where the stream runs end
 ///     88      entries            entryCount x (offset u64, baseSequence u64, maxTimestampBefore i64)
 ///             streams            streamCount x (name string, firstVersion varint, count varint,
 ///                                count x sequence delta varint)
-///             ids                (nextSequence - segmentBase) x 16-byte event id, in sequence order
-///      n    8 checksum           u64  XXH3-64 of bytes [0, n)
+///     h    8 headChecksum        u64  XXH3-64 of bytes [0, h)
+///   h + 8     ids                (nextSequence - segmentBase) x 16-byte event id, in sequence order
+///      n    8 idsChecksum        u64  XXH3-64 of bytes [h + 8, n)
 /// ```
+///
+/// The head and the ids have a checksum each so that opening a log reads and
+/// checks only the heads: the ids, 16 bytes per event and most of the file,
+/// are read only when a writer needs them (its active segment's at open, the
+/// idempotency window's at its first append).
 enum IndexFile {
   static let magic: [UInt8] = Array("SLOGIDX\0".utf8)
-  /// Version 2 added the id section (format-spec.md, "Index files").
-  static let formatVersion: UInt16 = 2
+  /// Version 2 added the id section, version 3 its own checksum (format-spec.md, "Index files").
+  static let formatVersion: UInt16 = 3
   static let headerSize = 88
+  /// The smallest index file: the header and the two checksums.
+  static let minimumSize = headerSize + 16
 
   static func encode(_ index: SegmentIndex) -> [UInt8] {
-    // Entries, ids, the checksum, and a rough guess at the stream runs.
-    let capacity = headerSize + index.entries.count * 24 + Int(index.recordCount) * (16 + 2) + 8
+    // Entries, ids, the checksums, and a rough guess at the stream runs.
+    let capacity = headerSize + index.entries.count * 24 + Int(index.recordCount) * (16 + 2) + 16
     var writer = ByteWriter(capacity: capacity)
     writer.append(contentsOf: magic)
     writer.append(littleEndian: formatVersion)
@@ -49,7 +57,7 @@ enum IndexFile {
     writer.append(littleEndian: index.minTimestamp)
     writer.append(littleEndian: index.maxTimestamp)
     writer.append(littleEndian: UInt32(index.streams.count))
-    writer.append(littleEndian: UInt32(0))
+    writer.append(littleEndian: UInt32(0))  // headLength, set below
     for entry in index.entries {
       writer.append(littleEndian: entry.offset)
       writer.append(littleEndian: entry.baseSequence)
@@ -66,95 +74,148 @@ enum IndexFile {
         previous = sequence
       }
     }
+    let headLength = writer.count
+    writer.set(littleEndian: UInt32(headLength), at: 84)
+    writer.append(littleEndian: Checksum.xxh3(writer.bytes, from: 0, to: headLength))
     precondition(index.ids.count == Int(index.recordCount), "an index is written only with every id")
     for id in index.ids { id.encode(into: &writer) }
-    writer.append(littleEndian: Checksum.xxh3(writer.bytes, from: 0, to: writer.count))
+    writer.append(littleEndian: Checksum.xxh3(writer.bytes, from: headLength + 8, to: writer.count))
     return writer.bytes
+  }
+
+  /// The length of the head (header, entries and stream runs), read from the
+  /// file's first ``headerSize`` bytes; `nil` if they are not those of an
+  /// index file of this version whose head fits in `fileSize` bytes.
+  static func headLength(header: [UInt8], fileSize: Int) -> Int? {
+    guard header.count >= headerSize, Array(header[0..<8]) == magic,
+      header.withUnsafeBytes({ UInt16(littleEndian: $0.loadUnaligned(fromByteOffset: 8, as: UInt16.self)) })
+        == formatVersion
+    else { return nil }
+    let length = Int(
+      header.withUnsafeBytes { UInt32(littleEndian: $0.loadUnaligned(fromByteOffset: 84, as: UInt32.self)) })
+    guard length >= headerSize, length <= fileSize - 16 else { return nil }
+    return length
   }
 
   /// Decodes an index file, or returns why it cannot be used.
   ///
-  /// - Parameter includeIDs: Whether to keep the id section; sealed segments
-  ///   skip it unless the log needs their ids for retry detection.
-  static func decode(_ bytes: [UInt8], segmentBase: UInt64, includeIDs: Bool)
+  /// - Parameters:
+  ///   - bytes: The whole file, or (without `includeIDs`) at least its first
+  ///     `headLength + 8` bytes: the head and its checksum.
+  ///   - fileSize: The file's size; the id section's length is checked against it.
+  ///   - includeIDs: Whether to check and keep the id section; sealed segments
+  ///     skip it unless the log needs their ids for retry detection.
+  static func decode(_ bytes: [UInt8], fileSize: Int, segmentBase: UInt64, includeIDs: Bool)
     -> Result<SegmentIndex, DecodingFailure>
   {
     Result { () throws(DecodingFailure) in
-      try Checksum.readVerified(bytes, minimumCount: headerSize + 8, magic: magic, what: "index") {
-        (reader) throws(DecodingFailure) in
-        guard try reader.read(littleEndian: UInt16.self) == formatVersion else {
-          throw .invalid("unknown index format version")
-        }
-        try reader.skip(6)
-        guard try reader.read(littleEndian: UInt64.self) == segmentBase else {
-          throw .invalid("index belongs to another segment")
-        }
-        var index = SegmentIndex(baseSequence: segmentBase)
-        index.dataEnd = try reader.read(littleEndian: UInt64.self)
-        index.nextSequence = try reader.read(littleEndian: UInt64.self)
-        index.lastBatchOffset = try reader.read(littleEndian: UInt64.self)
-        index.lastBatchChecksum = try reader.read(littleEndian: UInt64.self)
-        index.batchCount = try reader.read(littleEndian: UInt32.self)
-        let entryCount = Int(try reader.read(littleEndian: UInt32.self))
-        index.minTimestamp = try reader.read(littleEndian: Int64.self)
-        index.maxTimestamp = try reader.read(littleEndian: Int64.self)
-        let streamCount = Int(try reader.read(littleEndian: UInt32.self))
-        try reader.skip(4)
-        guard entryCount <= reader.remaining / 24, index.nextSequence >= segmentBase,
-          index.nextSequence < BatchHeader.sequenceLimit
-        else {
-          throw .invalid("index counts out of range")
-        }
-        index.entries.reserveCapacity(entryCount)
-        for _ in 0..<entryCount {
-          index.entries.append(
-            IndexEntry(
-              offset: try reader.read(littleEndian: UInt64.self),
-              baseSequence: try reader.read(littleEndian: UInt64.self),
-              maxTimestampBefore: try reader.read(littleEndian: Int64.self)))
-        }
-        var previousOffset: UInt64 = 0
-        for entry in index.entries {
-          guard entry.offset >= UInt64(SegmentHeader.size), entry.offset < index.dataEnd,
-            entry.offset >= previousOffset
-          else { throw .invalid("index entry offset out of range") }
-          previousOffset = entry.offset
-        }
-        guard index.dataEnd < UInt64(Int64.max),
-          index.batchCount == 0 || index.lastBatchOffset < index.dataEnd
-        else {
-          throw .invalid("index offsets out of range")
-        }
-        guard streamCount <= reader.remaining else { throw .invalid("stream count out of range") }
-        for _ in 0..<streamCount {
-          let name = try reader.readString()
-          let firstVersion = try reader.readVarint()
-          let count = try reader.readLength(limit: reader.remaining)
-          guard firstVersion >= 1, firstVersion < BatchHeader.sequenceLimit - UInt64(count) else {
-            throw .invalid("stream version out of range")
-          }
-          var sequences: [UInt64] = []
-          sequences.reserveCapacity(count)
-          var previous = segmentBase
-          for _ in 0..<count {
-            let (next, overflow) = previous.addingReportingOverflow(try reader.readVarint())
-            guard !overflow, next < index.nextSequence else { throw .invalid("stream position out of range") }
-            sequences.append(next)
-            previous = next
-          }
-          index.streams[ExactName(name)] = StreamRun(firstVersion: firstVersion, sequences: sequences)
-        }
-        let count = index.nextSequence - segmentBase
-        guard count <= UInt64(reader.remaining / 16), reader.remaining == Int(count) * 16 else {
-          throw .invalid("index id section has the wrong length")
-        }
-        let recordCount = Int(count)
-        if includeIDs {
-          index.ids.reserveCapacity(recordCount)
-          for _ in 0..<recordCount { index.ids.append(try EventID(decoding: &reader)) }
-        }
-        return index
+      guard fileSize >= minimumSize, bytes.count >= headerSize, bytes.count <= fileSize else {
+        throw .truncated
       }
+      guard Array(bytes[0..<8]) == magic else { throw .invalid("bad index magic") }
+      guard let headLength = headLength(header: bytes, fileSize: fileSize) else {
+        throw .invalid("unknown index format version or head length out of range")
+      }
+      guard bytes.count >= headLength + 8 else { throw .truncated }
+      let storedHeadChecksum = bytes.withUnsafeBytes {
+        UInt64(littleEndian: $0.loadUnaligned(fromByteOffset: headLength, as: UInt64.self))
+      }
+      guard storedHeadChecksum == Checksum.xxh3(bytes, from: 0, to: headLength) else {
+        throw .invalid("index head checksum mismatch")
+      }
+      let decoded: Result<SegmentIndex, DecodingFailure> = bytes.withUnsafeBytes { raw in
+        Result { () throws(DecodingFailure) in
+          var reader = ByteReader(UnsafeRawBufferPointer(rebasing: raw[0..<headLength]), position: 10)
+          var index = try decodeHead(&reader, segmentBase: segmentBase)
+          let count = index.nextSequence - segmentBase
+          let idsLength = fileSize - headLength - 16
+          guard count <= UInt64(idsLength / 16), idsLength == Int(count) * 16 else {
+            throw .invalid("index id section has the wrong length")
+          }
+          guard includeIDs else { return index }
+          guard bytes.count == fileSize else { throw .truncated }
+          let storedIDsChecksum = raw.loadUnaligned(fromByteOffset: fileSize - 8, as: UInt64.self)
+          guard
+            UInt64(littleEndian: storedIDsChecksum)
+              == Checksum.xxh3(bytes, from: headLength + 8, to: fileSize - 8)
+          else {
+            throw .invalid("index id section checksum mismatch")
+          }
+          var ids = ByteReader(UnsafeRawBufferPointer(rebasing: raw[(headLength + 8)..<(fileSize - 8)]))
+          index.ids.reserveCapacity(Int(count))
+          for _ in 0..<Int(count) { index.ids.append(try EventID(decoding: &ids)) }
+          return index
+        }
+      }
+      return try decoded.get()
     }
+  }
+
+  /// Decodes the head from `reader`, positioned just after the format version,
+  /// up to the reader's end (where the stream runs must end).
+  private static func decodeHead(_ reader: inout ByteReader, segmentBase: UInt64) throws(DecodingFailure)
+    -> SegmentIndex
+  {
+    try reader.skip(6)
+    guard try reader.read(littleEndian: UInt64.self) == segmentBase else {
+      throw .invalid("index belongs to another segment")
+    }
+    var index = SegmentIndex(baseSequence: segmentBase)
+    index.dataEnd = try reader.read(littleEndian: UInt64.self)
+    index.nextSequence = try reader.read(littleEndian: UInt64.self)
+    index.lastBatchOffset = try reader.read(littleEndian: UInt64.self)
+    index.lastBatchChecksum = try reader.read(littleEndian: UInt64.self)
+    index.batchCount = try reader.read(littleEndian: UInt32.self)
+    let entryCount = Int(try reader.read(littleEndian: UInt32.self))
+    index.minTimestamp = try reader.read(littleEndian: Int64.self)
+    index.maxTimestamp = try reader.read(littleEndian: Int64.self)
+    let streamCount = Int(try reader.read(littleEndian: UInt32.self))
+    try reader.skip(4)
+    guard entryCount <= reader.remaining / 24, index.nextSequence >= segmentBase,
+      index.nextSequence < BatchHeader.sequenceLimit
+    else {
+      throw .invalid("index counts out of range")
+    }
+    index.entries.reserveCapacity(entryCount)
+    for _ in 0..<entryCount {
+      index.entries.append(
+        IndexEntry(
+          offset: try reader.read(littleEndian: UInt64.self),
+          baseSequence: try reader.read(littleEndian: UInt64.self),
+          maxTimestampBefore: try reader.read(littleEndian: Int64.self)))
+    }
+    var previousOffset: UInt64 = 0
+    for entry in index.entries {
+      guard entry.offset >= UInt64(SegmentHeader.size), entry.offset < index.dataEnd,
+        entry.offset >= previousOffset
+      else { throw .invalid("index entry offset out of range") }
+      previousOffset = entry.offset
+    }
+    guard index.dataEnd < UInt64(Int64.max),
+      index.batchCount == 0 || index.lastBatchOffset < index.dataEnd
+    else {
+      throw .invalid("index offsets out of range")
+    }
+    guard streamCount <= reader.remaining else { throw .invalid("stream count out of range") }
+    for _ in 0..<streamCount {
+      let name = try reader.readString()
+      let firstVersion = try reader.readVarint()
+      let count = try reader.readLength(limit: reader.remaining)
+      guard firstVersion >= 1, firstVersion < BatchHeader.sequenceLimit - UInt64(count) else {
+        throw .invalid("stream version out of range")
+      }
+      var sequences: [UInt64] = []
+      sequences.reserveCapacity(count)
+      var previous = segmentBase
+      for _ in 0..<count {
+        let (next, overflow) = previous.addingReportingOverflow(try reader.readVarint())
+        guard !overflow, next < index.nextSequence else { throw .invalid("stream position out of range") }
+        sequences.append(next)
+        previous = next
+      }
+      index.streams[ExactName(name)] = StreamRun(firstVersion: firstVersion, sequences: sequences)
+    }
+    guard reader.isAtEnd else { throw .invalid("index head has bytes after its stream runs") }
+    return index
   }
 }

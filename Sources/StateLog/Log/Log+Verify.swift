@@ -117,7 +117,8 @@ extension Log {
     let file = try io.open(path, mode: .readOnly)
     defer { io.close(file) }
     let bytes = try io.readBytes(file, count: Int(try io.size(of: file)), at: 0)
-    switch IndexFile.decode(bytes, segmentBase: segment.baseSequence, includeIDs: true) {
+    switch IndexFile.decode(bytes, fileSize: bytes.count, segmentBase: segment.baseSequence, includeIDs: true)
+    {
     case .failure(let failure):
       report.problems.append(
         StateLogError(.corruption, "unreadable index: \(failure.message)", file: name, offset: 0))

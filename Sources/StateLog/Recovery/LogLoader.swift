@@ -264,10 +264,26 @@ struct LogLoader {
     }
     var scanner = SegmentScanner(
       reader: BatchReader(io: io, file: handle, name: segment.name), indexInterval: options.indexInterval)
-    return try scanner.scan(
+    let scanned = try scanner.scan(
       continuing: SegmentIndex(baseSequence: segment.baseSequence), limit: segment.index.dataEnd
     )
-    .index.ids
+    // A sealed segment's index file whose head was sound but whose ids are
+    // not (their checksum is checked only now): write it again.
+    if segment.isSealed && !readOnly {
+      do {
+        try rebuildIndexFile(scanned.index)
+        options.reportingLogger.info(
+          "rebuilt an index file whose ids could not be used",
+          metadata: ["statelog.file": "\(SegmentName.index(segment.baseSequence))"])
+      } catch {
+        options.reportingLogger.warning(
+          "could not rewrite an index file; the next open rebuilds it",
+          metadata: [
+            "statelog.file": "\(SegmentName.index(segment.baseSequence))", "statelog.error": "\(error)",
+          ])
+      }
+    }
+    return scanned.index.ids
   }
 
   /// Decides what the bytes after the last complete append of the active segment are.
@@ -387,9 +403,21 @@ struct LogLoader {
     let file = try io.open(path(name), mode: .readOnly)
     defer { io.close(file) }
     let size = try io.size(of: file)
-    guard size <= 1 << 31 else { return nil }
-    let bytes = try io.readBytes(file, count: Int(size), at: 0)
-    guard case .success(let index) = IndexFile.decode(bytes, segmentBase: base, includeIDs: includeIDs) else {
+    guard size <= 1 << 31, size >= UInt64(IndexFile.minimumSize) else { return nil }
+    let fileSize = Int(size)
+    let bytes: [UInt8]
+    if includeIDs {
+      bytes = try io.readBytes(file, count: fileSize, at: 0)
+    } else {
+      // The head only: the ids, most of the file, are not needed.
+      let header = try io.readBytes(file, count: IndexFile.headerSize, at: 0)
+      guard let headLength = IndexFile.headLength(header: header, fileSize: fileSize) else { return nil }
+      bytes = try io.readBytes(file, count: headLength + 8, at: 0)
+    }
+    guard
+      case .success(let index) = IndexFile.decode(
+        bytes, fileSize: fileSize, segmentBase: base, includeIDs: includeIDs)
+    else {
       return nil
     }
     if let dataEnd, index.dataEnd != dataEnd { return nil }

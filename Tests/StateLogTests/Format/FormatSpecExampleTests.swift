@@ -277,7 +277,7 @@ struct ExampleDump {
     i64("minTimestamp")
     i64("maxTimestamp")
     let streams = u32("streamCount")
-    _ = u32("reserved")
+    _ = u32("headLength")
     for entry in 0..<entries {
       section("entry \(entry)")
       _ = u64("offset")
@@ -295,6 +295,8 @@ struct ExampleDump {
         previous += varint("sequence delta") { " -> sequence \(base + $0)" }
       }
     }
+    section("head checksum")
+    _ = u64("XXH3-64 of the head, everything before", hex: true)
     section("event ids")
     for sequence in base..<next {
       let id = peek(16)
@@ -303,8 +305,8 @@ struct ExampleDump {
         "id of \(sequence): \(EventID(high: integer(id[0..<8].reversed()), low: integer(id[8..<16].reversed())))"
       )
     }
-    section("checksum")
-    _ = u64("XXH3-64 of everything before", hex: true)
+    section("ids checksum")
+    _ = u64("XXH3-64 of the event ids", hex: true)
   }
 }
 

@@ -1,3 +1,4 @@
+import Dispatch
 import Glibc
 import Synchronization
 import TestSupport
@@ -41,7 +42,7 @@ struct LockTests {
   @Test(
     "a lock still held by a stray copy of this process's descriptor (a child between fork and exec) is waited for"
   )
-  func strayCopyOfTheLockIsWaitedFor() async throws {
+  func strayCopyOfTheLockIsWaitedFor() throws {
     let directory = TemporaryDirectory("lock-stray")
     try Log.open(at: directory.path, options: .testing()).close()
     // What a forked child holds until it calls exec: the lock, on a
@@ -51,16 +52,23 @@ struct LockTests {
     let io = FaultInjectingFileIO()
     var options = LogOptions.testing()
     options.fileIO = io
-    let finished = Atomic(false)
-    let opening = Task.detached {
-      defer { finished.store(true, ordering: .sequentiallyConsistent) }
-      return try Log.open(at: directory.path, options: options)
+    // On a thread of its own, not the tests' shared pool, which other tests
+    // may keep busy for longer than the open waits.
+    let opened = Mutex<Result<Log, any Error>?>(nil)
+    let done = DispatchSemaphore(value: 0)
+    let path = directory.path
+    let openOptions = options
+    DispatchQueue.global().async {
+      let result = Result { try Log.open(at: path, options: openOptions) }
+      opened.withLock { $0 = result }
+      done.signal()
     }
-    // Until the open has found the lock taken at least once and tried again
-    // (or has given up, which fails the test below).
-    while io.count(.lock) < 2 && !finished.load(ordering: .sequentiallyConsistent) { await Task.yield() }
+    // Until the open has found the lock taken and tried again (or has given
+    // up, which fails the test below).
+    while io.count(.lock) < 2 && opened.withLock({ $0 == nil }) {}
     Glibc.close(stray)
-    let log = try await opening.value
+    done.wait()
+    let log = try opened.withLock { $0! }.get()
     try log.append([NewEvent(stream: "s", type: "t", payload: [1])])
     #expect(log.lastSequence == 1)
     try log.close()
