@@ -2,12 +2,90 @@
 ///
 /// Versions are dense, so a stream's positions are its first version plus the
 /// sequence number of each version in order: 8 bytes per event, and looking up
-/// a version is one array access.
+/// a version is a search among the stream's runs (one per segment) and one
+/// array access.
 struct StreamIndex: Sendable {
-  struct Positions: Hashable, Sendable {
+  /// A stream's sequences, version by version, kept as the runs they were
+  /// loaded in (one per segment's index) and appended to: opening a log
+  /// concatenates nothing, where copying every stream's positions into one
+  /// array was a third of opening a million-event log.
+  struct Positions: Sendable {
     var firstVersion: UInt64
-    var sequences: [UInt64]
-    var lastVersion: UInt64 { firstVersion + UInt64(sequences.count) - 1 }
+    /// The runs of sequences, none empty, in version order.
+    private(set) var runs: [[UInt64]]
+    /// How many versions come before each run.
+    private var runStarts: [Int]
+    private(set) var count: Int
+
+    init(firstVersion: UInt64, sequences: [UInt64]) {
+      self.firstVersion = firstVersion
+      runs = [sequences]
+      runStarts = [0]
+      count = sequences.count
+    }
+
+    var lastVersion: UInt64 { firstVersion + UInt64(count) - 1 }
+
+    /// The sequence of version `firstVersion + offset`.
+    ///
+    /// - Complexity: O(log r) for r runs.
+    func sequence(at offset: Int) -> UInt64 {
+      let run = runStarts.count == 1 ? 0 : runStarts.partitioningIndex { $0 > offset } - 1
+      return runs[run][offset - runStarts[run]]
+    }
+
+    /// The sequences of versions `firstVersion + offsets`, in order, up to the
+    /// first that is not below `limit`.
+    func sequences(at offsets: ClosedRange<Int>, below limit: UInt64) -> [UInt64] {
+      var result: [UInt64] = []
+      result.reserveCapacity(offsets.count)
+      var run = runStarts.partitioningIndex { $0 > offsets.lowerBound } - 1
+      var offset = offsets.lowerBound
+      while offset <= offsets.upperBound {
+        let start = offset - runStarts[run]
+        let end = min(runs[run].count, offsets.upperBound - runStarts[run] + 1)
+        for sequence in runs[run][start..<end] {
+          guard sequence < limit else { return result }
+          result.append(sequence)
+        }
+        offset = runStarts[run] + end
+        run += 1
+      }
+      return result
+    }
+
+    /// How many of the stream's sequences are below `sequence`.
+    func count(below sequence: UInt64) -> Int {
+      let run = runs.partitioningIndex { $0[$0.count - 1] >= sequence }
+      guard run < runs.count else { return count }
+      return runStarts[run] + runs[run].partitioningIndex { $0 >= sequence }
+    }
+
+    mutating func append(contentsOf sequences: [UInt64]) {
+      guard !sequences.isEmpty else { return }
+      runs[runs.count - 1].append(contentsOf: sequences)
+      count += sequences.count
+    }
+
+    /// Adds a segment's run as a run of its own.
+    mutating func append(run sequences: [UInt64]) {
+      guard !sequences.isEmpty else { return }
+      runStarts.append(count)
+      runs.append(sequences)
+      count += sequences.count
+    }
+
+    /// The positions without their first `dropped` versions, or `nil` if none remain.
+    func dropping(first dropped: Int) -> Positions? {
+      guard dropped < count else { return nil }
+      guard dropped > 0 else { return self }
+      let run = runStarts.partitioningIndex { $0 > dropped } - 1
+      var rest = Positions(
+        firstVersion: firstVersion + UInt64(dropped),
+        sequences: Array(runs[run][(dropped - runStarts[run])...]))
+      for later in runs[(run + 1)...] { rest.append(run: later) }
+      return rest
+    }
   }
 
   private(set) var streams: [ExactName: Positions] = [:]
@@ -29,23 +107,17 @@ struct StreamIndex: Sendable {
   /// last removed one if `sequence` is 0.
   func version(of stream: ExactName, before sequence: UInt64) -> UInt64 {
     guard let positions = streams[stream] else { return retired[stream] ?? 0 }
-    return positions.firstVersion - 1 + UInt64(positions.sequences.partitioningIndex { $0 >= sequence })
+    return positions.firstVersion - 1 + UInt64(positions.count(below: sequence))
   }
 
   /// Drops every position below `horizon`, remembering per stream the last
   /// version dropped.
   mutating func retire(before horizon: UInt64) {
     for (stream, positions) in streams {
-      let count = positions.sequences.partitioningIndex { $0 >= horizon }
+      let count = positions.count(below: horizon)
       guard count > 0 else { continue }
       retired[stream] = positions.firstVersion + UInt64(count) - 1
-      if count == positions.sequences.count {
-        streams[stream] = nil
-      } else {
-        streams[stream] = Positions(
-          firstVersion: positions.firstVersion + UInt64(count),
-          sequences: Array(positions.sequences[count...]))
-      }
+      streams[stream] = positions.dropping(first: count)
     }
   }
 
@@ -57,7 +129,7 @@ struct StreamIndex: Sendable {
   mutating func append(_ stream: ExactName, _ run: StreamRun) {
     // Appending through `values` does not look the key up again.
     if let positions = streams.index(forKey: stream) {
-      streams.values[positions].sequences.append(contentsOf: run.sequences)
+      streams.values[positions].append(contentsOf: run.sequences)
     } else {
       streams[stream] = Positions(firstVersion: run.firstVersion, sequences: run.sequences)
     }
@@ -72,10 +144,10 @@ struct StreamIndex: Sendable {
       guard run.firstVersion == expected else {
         return "stream \(stream.string) jumps from version \(expected - 1) to \(run.firstVersion)"
       }
-      if streams[stream] == nil {
-        streams[stream] = Positions(firstVersion: run.firstVersion, sequences: run.sequences)
+      if let positions = streams.index(forKey: stream) {
+        streams.values[positions].append(run: run.sequences)
       } else {
-        streams[stream]!.sequences.append(contentsOf: run.sequences)
+        streams[stream] = Positions(firstVersion: run.firstVersion, sequences: run.sequences)
       }
     }
     return nil

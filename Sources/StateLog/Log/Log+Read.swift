@@ -25,7 +25,7 @@ extension Log {
       guard let positions = state.streams.positions(of: ExactName(stream)), version >= positions.firstVersion,
         version <= positions.lastVersion
       else { return nil }
-      let sequence = positions.sequences[Int(version - positions.firstVersion)]
+      let sequence = positions.sequence(at: Int(version - positions.firstVersion))
       return sequence < state.visibleNextSequence ? sequence : nil
     }
   }
@@ -146,9 +146,9 @@ extension Log {
       let lower = max(start, positions.firstVersion)
       let upper = min(end, positions.lastVersion)
       guard lower <= upper else { return [] }
-      let slice = positions.sequences[
-        Int(lower - positions.firstVersion)...Int(upper - positions.firstVersion)]
-      return Array(slice.prefix { $0 < state.visibleNextSequence })
+      return positions.sequences(
+        at: Int(lower - positions.firstVersion)...Int(upper - positions.firstVersion),
+        below: state.visibleNextSequence)
     }
     var decoder = BatchDecoder()
     var position = 0
