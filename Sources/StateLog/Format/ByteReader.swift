@@ -50,7 +50,17 @@ struct ByteReader {
     return Integer(littleEndian: buffer.loadUnaligned(fromByteOffset: position, as: Integer.self))
   }
 
+  @inline(__always)
   mutating func readVarint() throws(DecodingFailure) -> UInt64 {
+    // Most varints are one byte (lengths, deltas, indexes): inline that case.
+    if position < buffer.count, buffer[position] < 0x80 {
+      defer { position += 1 }
+      return UInt64(buffer[position])
+    }
+    return try readLongVarint()
+  }
+
+  private mutating func readLongVarint() throws(DecodingFailure) -> UInt64 {
     var result: UInt64 = 0
     var shift: UInt64 = 0
     while true {
