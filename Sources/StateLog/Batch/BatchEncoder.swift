@@ -8,8 +8,11 @@ struct BatchEncoder {
   /// The batch's string table, in order of first use.
   private var strings: [String] = []
   /// Per slot of the append's names: its index in the batch's string table,
-  /// or -1 if the batch has not used it yet.
+  /// or -1 if the batch has not used it yet. Between batches every entry is
+  /// -1: each batch resets the slots it used (``usedSlots``), not all of
+  /// them, so that an append of many batches over many streams stays linear.
   private var tableIndexes: [Int] = []
+  private var usedSlots: [Int] = []
   /// The string-table indexes of each record's stream and type, found once per record.
   private var nameIndexes: [(stream: UInt64, type: UInt64)] = []
   /// The last encoded batch, header included.
@@ -71,8 +74,11 @@ struct BatchEncoder {
   ) {
     strings.removeAll(keepingCapacity: true)
     nameIndexes.removeAll(keepingCapacity: true)
-    tableIndexes.removeAll(keepingCapacity: true)
-    tableIndexes.append(contentsOf: repeatElement(-1, count: names.count))
+    for slot in usedSlots { tableIndexes[slot] = -1 }
+    usedSlots.removeAll(keepingCapacity: true)
+    if tableIndexes.count < names.count {
+      tableIndexes.append(contentsOf: repeatElement(-1, count: names.count - tableIndexes.count))
+    }
     var minTimestamp = Int64.max
     var maxTimestamp = Int64.min
     // The table lists names in order of first use, a stream before its
@@ -81,10 +87,12 @@ struct BatchEncoder {
       let (stream, type) = slots[index]
       if tableIndexes[stream] < 0 {
         tableIndexes[stream] = strings.count
+        usedSlots.append(stream)
         strings.append(names.names[stream].string)
       }
       if tableIndexes[type] < 0 {
         tableIndexes[type] = strings.count
+        usedSlots.append(type)
         strings.append(names.names[type].string)
       }
       nameIndexes.append((UInt64(tableIndexes[stream]), UInt64(tableIndexes[type])))

@@ -45,10 +45,18 @@ struct NameTable {
 
   /// The slot of `string`, adding it if it is new.
   mutating func slot(of string: String) -> Int {
-    let identity = withUnsafeBytes(of: string) {
-      ($0.load(as: UInt64.self), $0.load(fromByteOffset: 8, as: UInt64.self))
+    // A 64-bit `String` is two words; elsewhere names are found by bytes only.
+    let identity: (UInt64, UInt64)? =
+      MemoryLayout<String>.size == 16
+      ? withUnsafeBytes(of: string) {
+        ($0.load(as: UInt64.self), $0.load(fromByteOffset: 8, as: UInt64.self))
+      }
+      : nil
+    if let identity {
+      for slot in identities.indices.prefix(Self.linearLimit) where identities[slot] == identity {
+        return slot
+      }
     }
-    for slot in identities.indices.prefix(Self.linearLimit) where identities[slot] == identity { return slot }
     let name = ExactName(string)
     return name.withBytes { utf8 in
       let fingerprint = statelog_xxh3_64(utf8.baseAddress, utf8.count)
@@ -63,7 +71,7 @@ struct NameTable {
       }
       let slot = names.count
       names.append(name)
-      identities.append(identity)
+      identities.append(identity ?? (0, 0))
       fingerprints.append(fingerprint)
       bytes.append(contentsOf: utf8)
       offsets.append(bytes.count)

@@ -49,7 +49,7 @@ struct ExactName: Hashable, Sendable, Comparable {
   /// every appended event looks its stream up in several indexes, and SipHash
   /// through `Hasher` was most of the cost of those lookups.
   func _rawHashValue(seed: Int) -> Int {
-    let hash = withBytes { statelog_xxh3_64_seeded($0.baseAddress, $0.count, UInt64(UInt(bitPattern: seed))) }
+    let hash = withBytes { statelog_xxh3_64_seeded($0.baseAddress, $0.count, HashSecret.seed(seed)) }
     return Int(truncatingIfNeeded: hash)
   }
 

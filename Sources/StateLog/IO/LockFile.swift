@@ -65,8 +65,11 @@ final class LockFile: Sendable {
   }
 
   deinit {
-    io.close(handle)
+    // Forgotten before the lock is released: an open racing with this close
+    // then finds the lock taken with its own pid and waits, instead of being
+    // refused as a second open.
     if let identity { Self.held.withLock { _ = $0.remove(identity) } }
+    io.close(handle)
   }
 
   private static func lockedError(holder: Int32?) -> StateLogError {

@@ -201,6 +201,7 @@ enum IndexFile {
       let name = try reader.readString()
       let firstVersion = try reader.readVarint()
       let count = try reader.readLength(limit: reader.remaining)
+      guard count >= 1 else { throw .invalid("empty stream run") }
       guard firstVersion >= 1, firstVersion < BatchHeader.sequenceLimit - UInt64(count) else {
         throw .invalid("stream version out of range")
       }

@@ -2,13 +2,14 @@
 ///
 /// Versions are dense, so a stream's positions are its first version plus the
 /// sequence number of each version in order: 8 bytes per event, and looking up
-/// a version is a search among the stream's runs (one per segment) and one
+/// a version is a search among the stream's runs (about one per segment) and one
 /// array access.
 struct StreamIndex: Sendable {
   /// A stream's sequences, version by version, kept as the runs they were
-  /// loaded in (one per segment's index) and appended to: opening a log
-  /// concatenates nothing, where copying every stream's positions into one
-  /// array was a third of opening a million-event log.
+  /// loaded in (about one per segment's index; short ones are extended
+  /// instead) and appended to: opening a log concatenates nothing, where
+  /// copying every stream's positions into one array was a third of opening
+  /// a million-event log.
   struct Positions: Sendable {
     var firstVersion: UInt64
     /// The runs of sequences, none empty, in version order.
@@ -17,7 +18,9 @@ struct StreamIndex: Sendable {
     private var runStarts: [Int]
     private(set) var count: Int
 
+    /// - Precondition: `sequences` is not empty.
     init(firstVersion: UInt64, sequences: [UInt64]) {
+      precondition(!sequences.isEmpty, "a stream's positions start with at least one")
       self.firstVersion = firstVersion
       runs = [sequences]
       runStarts = [0]
@@ -67,13 +70,19 @@ struct StreamIndex: Sendable {
       count += sequences.count
     }
 
-    /// Adds a segment's run as a run of its own.
+    /// Adds a segment's run: as a run of its own, or, if the last run is
+    /// short, at its end, so that a reader refreshing after every append does
+    /// not keep one small array per refresh.
     mutating func append(run sequences: [UInt64]) {
       guard !sequences.isEmpty else { return }
+      if runs[runs.count - 1].count < Self.shortRun { return append(contentsOf: sequences) }
       runStarts.append(count)
       runs.append(sequences)
       count += sequences.count
     }
+
+    /// Runs shorter than this are extended rather than followed by another.
+    static let shortRun = 4096
 
     /// The positions without their first `dropped` versions, or `nil` if none remain.
     func dropping(first dropped: Int) -> Positions? {
@@ -139,7 +148,7 @@ struct StreamIndex: Sendable {
   ///
   /// - Returns: A description of the first gap found, or `nil`.
   mutating func merge(_ runs: [ExactName: StreamRun]) -> String? {
-    for (stream, run) in runs {
+    for (stream, run) in runs where !run.sequences.isEmpty {
       let expected = lastVersion(of: stream) + 1
       guard run.firstVersion == expected else {
         return "stream \(stream.string) jumps from version \(expected - 1) to \(run.firstVersion)"

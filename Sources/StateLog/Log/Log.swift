@@ -55,12 +55,17 @@ public final class Log: Sendable {
   ///   - options: Segment size, durability, compression and limits.
   /// - Returns: The open log; ``recoveryReport`` says what recovery did.
   /// - Throws: ``StateLogError`` with ``StateLogError/Code/locked`` (naming the
-  ///   holder's pid) if another writer has the log open,
+  ///   holder's pid) if another writer has the log open (at once if it is a
+  ///   `Log` of this process),
   ///   ``StateLogError/Code/corruption`` (naming file and offset) for damage
   ///   other than a torn tail, ``StateLogError/Code/newerFormat``,
   ///   ``StateLogError/Code/notALog``, or ``StateLogError/Code/ioFailure``.
-  /// - Complexity: Reads each segment's header, footer and index file; scans only
-  ///   what was appended to the active segment after its index was last written.
+  /// - Complexity: Reads each segment's header and footer and the head of its
+  ///   index file (the active segment's whole); scans only what was appended
+  ///   to the active segment after its index was last written. If the lock is
+  ///   held with this process's pid but by no `Log` of it (a child process
+  ///   between `fork` and `exec` shares the descriptor), it blocks the calling
+  ///   thread, trying again, for up to 2 seconds.
   public static func open(at directory: String, options: LogOptions = LogOptions()) throws -> Log {
     try Log(directory: directory, options: options, readOnly: false)
   }

@@ -267,6 +267,18 @@ struct LogLoader {
     let scanned = try scanner.scan(
       continuing: SegmentIndex(baseSequence: segment.baseSequence), limit: segment.index.dataEnd
     )
+    // Opening read only the index's head: this scan may be the first read of
+    // the segment's data. Ids of a scan that stopped short would be put at the
+    // wrong sequences.
+    if let offset = problemOffset(scanned) {
+      throw StateLogError(.corruption, describe(scanned.stop), file: segment.name, offset: offset)
+    }
+    guard scanned.incompleteRecords == 0, scanned.index.nextSequence == segment.index.nextSequence else {
+      throw StateLogError(
+        .corruption,
+        "segment holds sequences up to \(scanned.index.nextSequence - 1), its index up to \(segment.index.nextSequence - 1)",
+        file: segment.name, offset: scanned.index.dataEnd)
+    }
     // A sealed segment's index file whose head was sound but whose ids are
     // not (their checksum is checked only now): write it again.
     if segment.isSealed && !readOnly {

@@ -33,7 +33,9 @@ public struct Snapshot: Hashable, Sendable {
 
 extension Snapshot {
   static let magic: [UInt8] = Array("SLOGSNAP".utf8)
-  /// The version written; readers also accept 1 (format-spec.md, "Snapshot files").
+  /// The version written for a compressed payload; an uncompressed one is
+  /// written as version 1, which readers from before compression can read
+  /// (format-spec.md, "Snapshot files").
   static let formatVersion: UInt16 = 2
   /// The most payload bytes a snapshot file may hold (format-spec.md, "Snapshot files").
   static let maximumPayloadSize = 1 << 30
@@ -48,14 +50,14 @@ extension Snapshot {
   /// ```
   /// offset size field
   ///      0    8 magic          "SLOGSNAP"
-  ///      8    2 formatVersion  u16  2
-  ///     10    2 codec          u16  0 none, 1 LZ4 block
+  ///      8    2 formatVersion  u16  2 (1 for a payload stored as it is)
+  ///     10    2 codec          u16  0 none, 1 LZ4 block (version 1: zero)
   ///     12    4 stateVersion   u32
   ///     16    8 sequence       u64
   ///     24    8 version        u64
   ///     32    8 timestamp      i64
   ///     40    4 payloadLength  u32  the payload's length
-  ///     44    4 storedLength   u32  the length of the payload as stored
+  ///     44    4 storedLength   u32  the length of the payload as stored (version 1: zero)
   ///     48      stream         string (varint length, UTF-8)
   ///             payload        storedLength bytes
   ///      n    8 checksum       u64  XXH3-64 of bytes [0, n)
@@ -74,14 +76,16 @@ extension Snapshot {
     let stored = compressedLength ?? payload.count
     var writer = ByteWriter(capacity: 64 + stream.utf8.count + stored)
     writer.append(contentsOf: Self.magic)
-    writer.append(littleEndian: Self.formatVersion)
+    // Version 1 for a payload stored as it is: zeros where version 2 has the
+    // codec and the stored length.
+    writer.append(littleEndian: compressedLength == nil ? UInt16(1) : Self.formatVersion)
     writer.append(littleEndian: (compressedLength == nil ? BatchHeader.Codec.none : .lz4).rawValue)
     writer.append(littleEndian: stateVersion)
     writer.append(littleEndian: sequence)
     writer.append(littleEndian: version)
     writer.append(littleEndian: timestamp.nanosecondsSinceEpoch)
     writer.append(littleEndian: UInt32(payload.count))
-    writer.append(littleEndian: UInt32(stored))
+    writer.append(littleEndian: compressedLength == nil ? UInt32(0) : UInt32(stored))
     writer.appendString(stream)
     if compressedLength == nil {
       writer.append(contentsOf: payload)
@@ -125,8 +129,10 @@ extension Snapshot {
         }
         payload = Array(storedPayload)
       case .lz4:
-        guard length <= Self.maximumPayloadSize else {
-          throw .invalid("snapshot payload of \(length) bytes is too large")
+        // An LZ4 block expands at most about 255 times: a larger claim is
+        // damage, refused before allocating for it.
+        guard length <= Self.maximumPayloadSize, length <= stored * 255 + 16 else {
+          throw .invalid("snapshot payload of \(length) bytes cannot come from \(stored) stored bytes")
         }
         payload = try [UInt8](unsafeUninitializedCapacity: length) {
           (buffer, count) throws(DecodingFailure) in

@@ -64,4 +64,14 @@ struct IndexFileTests {
       try IndexFile.decode(older, fileSize: older.count, segmentBase: 1, includeIDs: false).get()
     }
   }
+
+  @Test("a stream run of no events is damage, not a stream")
+  func emptyRunRefused() throws {
+    var index = SegmentIndex(baseSequence: 1)
+    index.streams[ExactName("s")] = StreamRun(firstVersion: 1, sequences: [])
+    let file = IndexFile.encode(index)
+    #expect(throws: DecodingFailure.self) {
+      try IndexFile.decode(file, fileSize: file.count, segmentBase: 1, includeIDs: true).get()
+    }
+  }
 }

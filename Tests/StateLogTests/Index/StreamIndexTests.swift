@@ -51,4 +51,13 @@ struct StreamIndexTests {
       }
     }
   }
+
+  @Test("short runs, as a reader refreshing after every append adds them, are joined into few arrays")
+  func shortRunsAreJoined() {
+    var positions = StreamIndex.Positions(firstVersion: 1, sequences: [1])
+    for sequence in UInt64(2)...10_000 { positions.append(run: [sequence]) }
+    #expect(positions.count == 10_000)
+    #expect(positions.runs.count <= 10_000 / StreamIndex.Positions.shortRun + 1)
+    #expect((0..<10_000).allSatisfy { positions.sequence(at: $0) == UInt64($0 + 1) })
+  }
 }

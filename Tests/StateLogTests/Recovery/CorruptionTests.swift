@@ -169,6 +169,37 @@ struct CorruptionTests {
     #expect(try log.verify().isSound)
   }
 
+  @Test("ids found damaged at the first append, in a segment damaged too, fail the append naming the segment")
+  func damagedIDsAndSegment() throws {
+    let directory = TemporaryDirectory("index-ids-segment")
+    var factory = EventFactory(seed: 22)
+    do {
+      let log = try Log.open(at: directory.path, options: .testing(segmentSize: 16 << 10))
+      for _ in 0..<30 { try log.append(factory.events(10)) }
+      try log.close()
+    }
+    let first = SegmentName.segment(1)
+    // The first segment's last id, and a byte in the middle of its data,
+    // neither of which opening reads.
+    var index = Files.read(directory.child(SegmentName.index(1)))
+    index[index.count - 12] ^= 0x40
+    Files.write(directory.child(SegmentName.index(1)), index)
+    var segment = Files.read(directory.child(first))
+    segment[segment.count / 2] ^= 0x40
+    Files.write(directory.child(first), segment)
+
+    let log = try Log.open(at: directory.path, options: .testing(segmentSize: 16 << 10))
+    let last = log.lastSequence
+    let error = #expect(throws: StateLogError.self) {
+      try log.append([NewEvent(stream: "s", type: "t", payload: [1])])
+    }
+    #expect(error?.code == .corruption)
+    #expect(error?.file == first)
+    #expect(log.lastSequence == last)
+    #expect(
+      Files.read(directory.child(SegmentName.index(1))) == index, "a partial scan is not written as an index")
+  }
+
   @Test("a segment missing from the middle, or renamed, is an error")
   func missingSegment() throws {
     let directory = TemporaryDirectory("missing")

@@ -39,38 +39,46 @@ struct SnapshotFileTests {
   }
 
   @Test(
-    "payloads from 4 KiB on are stored LZ4-compressed, smaller ones as they are; both read back exactly",
+    "payloads from 4 KiB on are stored LZ4-compressed (version 2), smaller ones as they are (version 1); both read back exactly",
     arguments: [0, 1, 300, Snapshot.compressionThreshold - 1, Snapshot.compressionThreshold, 300_000])
   func compression(size: Int) throws {
     let snapshot = Self.snapshot(payload: Self.payload(size: size))
     let file = snapshot.encoded()
-    #expect(Self.u16(file, at: 8) == 2)
     #expect(Self.u32(file, at: 40) == UInt32(size))
-    let stored = Int(Self.u32(file, at: 44))
+    let stored: Int
     if size >= Snapshot.compressionThreshold {
+      #expect(Self.u16(file, at: 8) == 2)
       #expect(Self.u16(file, at: 10) == 1)
+      stored = Int(Self.u32(file, at: 44))
       #expect(stored < size / 2, "text compresses to less than half")
     } else {
+      // Readable by a StateLog from before compression: zeros at 10 and 44.
+      #expect(Self.u16(file, at: 8) == 1)
       #expect(Self.u16(file, at: 10) == 0)
-      #expect(stored == size)
+      #expect(Self.u32(file, at: 44) == 0)
+      stored = size
     }
     #expect(file.count == 48 + 1 + "conversation/c1".utf8.count + stored + 8)
     #expect(try Snapshot(decoding: file) == snapshot)
   }
 
-  @Test("a version 1 file, zeros where version 2 has codec and stored length, reads as before")
-  func versionOne() throws {
+  @Test("a version 2 file that stores its payload as it is (codec 0) reads like a version 1 file")
+  func versionTwoUncompressed() throws {
     let snapshot = Self.snapshot(payload: Self.payload(size: 100))
-    var file = Self.patched(snapshot.encoded(), codec: 0, storedLength: 0)
-    file[8] = 1
+    var file = Self.patched(snapshot.encoded(), codec: 0, storedLength: 100)
+    file[8] = 2
     file = Self.patched(file)
     #expect(try Snapshot(decoding: file) == snapshot)
   }
 
   @Test(
-    "an unknown codec, a stored length other than the payload's, and a block of the wrong length are damage")
+    "an unknown codec, a stored length other than the payload's, a block of the wrong length, and a payload length no block can reach are damage"
+  )
   func damagedFields() throws {
-    let small = Self.snapshot(payload: Self.payload(size: 100)).encoded()
+    // A version 2 file with codec 0, to patch.
+    var small = Self.snapshot(payload: Self.payload(size: 100)).encoded()
+    small[8] = 2
+    small = Self.patched(small, storedLength: 100)
     let large = Self.snapshot(payload: Self.payload(size: 10_000)).encoded()
     let stored = Self.u32(large, at: 44)
     let cases: [(String, [UInt8])] = [
@@ -87,6 +95,15 @@ struct SnapshotFileTests {
           }())
       ),
       ("stored length past the end", Self.patched(large, storedLength: stored + 1)),
+      (
+        "a payload length of 2^30 from a block of a few kilobytes",
+        Self.patched(
+          {
+            var file = large
+            withUnsafeBytes(of: UInt32(1 << 30).littleEndian) { file.replaceSubrange(40..<44, with: $0) }
+            return file
+          }())
+      ),
     ]
     for (name, file) in cases {
       #expect(throws: DecodingFailure.self, "\(name)") { try Snapshot(decoding: file) }
