@@ -97,11 +97,26 @@ enum IndexFile {
     return length
   }
 
+  /// The format version in an index file's first ``headerSize`` bytes, or
+  /// `nil` if they do not start with the magic.
+  static func version(header: [UInt8]) -> UInt16? {
+    guard header.count >= headerSize, Array(header[0..<8]) == magic else { return nil }
+    return header.withUnsafeBytes {
+      UInt16(littleEndian: $0.loadUnaligned(fromByteOffset: 8, as: UInt16.self))
+    }
+  }
+
+  /// The version before this one, still read: the layout of version 3 up to
+  /// the stream runs (with zeros at 84), the ids right after the runs, and one
+  /// checksum of everything before it at the end.
+  static let previousVersion: UInt16 = 2
+
   /// Decodes an index file, or returns why it cannot be used.
   ///
   /// - Parameters:
-  ///   - bytes: The whole file, or (without `includeIDs`) at least its first
-  ///     `headLength + 8` bytes: the head and its checksum.
+  ///   - bytes: The whole file, or (version 3 without `includeIDs`) at least
+  ///     its first `headLength + 8` bytes: the head and its checksum. A
+  ///     version 2 file is decoded whole, with its ids.
   ///   - fileSize: The file's size; the id section's length is checked against it.
   ///   - includeIDs: Whether to check and keep the id section; sealed segments
   ///     skip it unless the log needs their ids for retry detection.
@@ -113,6 +128,9 @@ enum IndexFile {
         throw .truncated
       }
       guard Array(bytes[0..<8]) == magic else { throw .invalid("bad index magic") }
+      if version(header: bytes) == previousVersion {
+        return try decodePreviousVersion(bytes, fileSize: fileSize, segmentBase: segmentBase)
+      }
       guard let headLength = headLength(header: bytes, fileSize: fileSize) else {
         throw .invalid("unknown index format version or head length out of range")
       }
@@ -127,6 +145,7 @@ enum IndexFile {
         Result { () throws(DecodingFailure) in
           var reader = ByteReader(UnsafeRawBufferPointer(rebasing: raw[0..<headLength]), position: 10)
           var index = try decodeHead(&reader, segmentBase: segmentBase)
+          guard reader.isAtEnd else { throw .invalid("index head has bytes after its stream runs") }
           let count = index.nextSequence - segmentBase
           let idsLength = fileSize - headLength - 16
           guard count <= UInt64(idsLength / 16), idsLength == Int(count) * 16 else {
@@ -151,8 +170,35 @@ enum IndexFile {
     }
   }
 
+  /// Decodes a version 2 file, whole: its one checksum covers the ids too.
+  private static func decodePreviousVersion(_ bytes: [UInt8], fileSize: Int, segmentBase: UInt64)
+    throws(DecodingFailure) -> SegmentIndex
+  {
+    guard bytes.count == fileSize, fileSize >= headerSize + 8 else { throw .truncated }
+    let stored = bytes.withUnsafeBytes {
+      UInt64(littleEndian: $0.loadUnaligned(fromByteOffset: fileSize - 8, as: UInt64.self))
+    }
+    guard stored == Checksum.xxh3(bytes, from: 0, to: fileSize - 8) else {
+      throw .invalid("index checksum mismatch")
+    }
+    let decoded: Result<SegmentIndex, DecodingFailure> = bytes.withUnsafeBytes { raw in
+      Result { () throws(DecodingFailure) in
+        var reader = ByteReader(UnsafeRawBufferPointer(rebasing: raw[0..<(fileSize - 8)]), position: 10)
+        var index = try decodeHead(&reader, segmentBase: segmentBase)
+        let count = index.nextSequence - segmentBase
+        guard count <= UInt64(reader.remaining / 16), reader.remaining == Int(count) * 16 else {
+          throw .invalid("index id section has the wrong length")
+        }
+        index.ids.reserveCapacity(Int(count))
+        for _ in 0..<Int(count) { index.ids.append(try EventID(decoding: &reader)) }
+        return index
+      }
+    }
+    return try decoded.get()
+  }
+
   /// Decodes the head from `reader`, positioned just after the format version,
-  /// up to the reader's end (where the stream runs must end).
+  /// up to the end of the stream runs.
   private static func decodeHead(_ reader: inout ByteReader, segmentBase: UInt64) throws(DecodingFailure)
     -> SegmentIndex
   {
@@ -216,7 +262,6 @@ enum IndexFile {
       }
       index.streams[ExactName(name)] = StreamRun(firstVersion: firstVersion, sequences: sequences)
     }
-    guard reader.isAtEnd else { throw .invalid("index head has bytes after its stream runs") }
     return index
   }
 }

@@ -255,7 +255,7 @@ struct LogLoader {
 
   private func readIDs(of segment: OpenSegment) throws(StateLogError) -> [EventID] {
     let handle = segment.file.handle
-    if let index = try? readIndexFile(
+    if let (index, _) = try? readIndexFile(
       name: SegmentName.index(segment.baseSequence), base: segment.baseSequence, handle: handle,
       dataEnd: segment.index.dataEnd, includeIDs: true),
       index.nextSequence == segment.index.nextSequence
@@ -395,7 +395,7 @@ struct LogLoader {
       return nil
     }
     guard
-      let index = try? readIndexFile(
+      let (loaded, isPreviousVersion) = try? readIndexFile(
         name: name, base: base, handle: handle, dataEnd: dataEnd, includeIDs: !sealed && !readOnly)
     else {
       report.rebuiltIndexes.append(name)
@@ -404,25 +404,35 @@ struct LogLoader {
       if !sealed && !readOnly { try? io.remove(path(name)) }
       return nil
     }
+    var index = loaded
+    if isPreviousVersion {
+      // Read whole, with its ids: a writer writes it again in this version, so
+      // that later opens read only its head.
+      if !readOnly { try? rebuildIndexFile(index) }
+      if sealed || readOnly { index.ids = [] }
+    }
     return index
   }
 
+  /// The segment's index from its index file, and whether the file is of the
+  /// previous version (read whole, ids included); `nil` if it cannot be used.
   private func readIndexFile(
     name: String, base: UInt64, handle: FileHandle, dataEnd: UInt64?, includeIDs: Bool
   )
-    throws -> SegmentIndex?
+    throws -> (index: SegmentIndex, isPreviousVersion: Bool)?
   {
     let file = try io.open(path(name), mode: .readOnly)
     defer { io.close(file) }
     let size = try io.size(of: file)
     guard size <= 1 << 31, size >= UInt64(IndexFile.minimumSize) else { return nil }
     let fileSize = Int(size)
+    let header = try io.readBytes(file, count: IndexFile.headerSize, at: 0)
+    let previousVersion = IndexFile.version(header: header) == IndexFile.previousVersion
     let bytes: [UInt8]
-    if includeIDs {
+    if includeIDs || previousVersion {
       bytes = try io.readBytes(file, count: fileSize, at: 0)
     } else {
       // The head only: the ids, most of the file, are not needed.
-      let header = try io.readBytes(file, count: IndexFile.headerSize, at: 0)
       guard let headLength = IndexFile.headLength(header: header, fileSize: fileSize) else { return nil }
       bytes = try io.readBytes(file, count: headLength + 8, at: 0)
     }
@@ -446,7 +456,7 @@ struct LogLoader {
     } else if index.dataEnd != UInt64(SegmentHeader.size) {
       return nil
     }
-    return index
+    return (index, previousVersion)
   }
 
   private func rebuildIndexFile(_ index: SegmentIndex) throws(StateLogError) {

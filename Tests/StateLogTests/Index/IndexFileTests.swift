@@ -74,4 +74,52 @@ struct IndexFileTests {
       try IndexFile.decode(file, fileSize: file.count, segmentBase: 1, includeIDs: true).get()
     }
   }
+
+  /// The version 2 form of a version 3 index file: the same head with zeros
+  /// at 84, the ids right after the stream runs, one checksum at the end.
+  static func versionTwo(of file: [UInt8]) throws -> [UInt8] {
+    let head = try #require(IndexFile.headLength(header: file, fileSize: file.count))
+    var bytes = Array(file[0..<head])
+    bytes[8] = 2
+    bytes.replaceSubrange(84..<88, with: [0, 0, 0, 0])
+    bytes += file[(head + 8)..<(file.count - 8)]
+    withUnsafeBytes(of: Checksum.xxh3(bytes, from: 0, to: bytes.count).littleEndian) { bytes += $0 }
+    return bytes
+  }
+
+  @Test("version 2 index files are read whole, with their ids, and a writer rewrites them as version 3")
+  func versionTwoIsRead() throws {
+    let directory = TemporaryDirectory("index-v2")
+    var factory = EventFactory(seed: 7)
+    let written = factory.events(300)
+    do {
+      let log = try Log.open(at: directory.path, options: .testing(segmentSize: 16 << 10))
+      for chunk in stride(from: 0, to: 300, by: 10) { try log.append(Array(written[chunk..<chunk + 10])) }
+      try log.close()
+    }
+    let indexes = Files.list(directory.path).filter { $0.hasSuffix(".idx") }.sorted()
+    #expect(indexes.count >= 3)
+    let current = Dictionary(uniqueKeysWithValues: indexes.map { ($0, Files.read(directory.child($0))) })
+    for name in indexes { Files.write(directory.child(name), try Self.versionTwo(of: current[name]!)) }
+
+    // A read-only reader uses them as they are: no scan, nothing rewritten.
+    let reader = try Log.openReadOnly(at: directory.path, options: .testing(segmentSize: 16 << 10))
+    #expect(reader.recoveryReport.rebuiltIndexes.isEmpty, "\(reader.recoveryReport)")
+    #expect(try reader.events().count == 300)
+    #expect(Files.read(directory.child(indexes[0]))[8] == 2)
+
+    let log = try Log.open(at: directory.path, options: .testing(segmentSize: 16 << 10))
+    #expect(log.recoveryReport.rebuiltIndexes.isEmpty, "\(log.recoveryReport)")
+    for name in indexes {
+      #expect(Files.read(directory.child(name)) == current[name], "\(name) rewritten as version 3")
+    }
+    let events = try log.events()
+    #expect(zip(events, written).allSatisfy { $0.matches($1) })
+    // The ids came through: a retry of the first append is recognised.
+    let retry = try log.append(Array(written[0..<10]))
+    #expect(retry.firstSequence == 1)
+    #expect(log.lastSequence == 300)
+    #expect(try log.verify().isSound)
+    try log.close()
+  }
 }
