@@ -6,6 +6,11 @@
 /// retry detection off.
 struct EventIDIndex: Sendable {
   let window: Int
+  /// Keys are the ids XORed with this random salt: ids are chosen by clients,
+  /// and the salt makes which of them collide in `positions` unknowable
+  /// outside the process (`EventID`'s hash is XXH3 with the table's seed,
+  /// which is its address).
+  private let salt = EventID(high: .random(in: .min ... .max), low: .random(in: .min ... .max))
   private var positions: [EventID: UInt64] = [:]
   /// The remembered ids in append order, as a ring once full; `oldest` is the
   /// ring's start.
@@ -24,7 +29,11 @@ struct EventIDIndex: Sendable {
   }
 
   func sequence(of id: EventID) -> UInt64? {
-    positions[id]
+    positions[salted(id)]
+  }
+
+  private func salted(_ id: EventID) -> EventID {
+    EventID(high: id.high ^ salt.high, low: id.low ^ salt.low)
   }
 
   mutating func record(_ id: EventID, sequence: UInt64) {
@@ -35,10 +44,10 @@ struct EventIDIndex: Sendable {
       let evicted = order[oldest]
       // The same id may have been written again later (after it left the
       // window); only forget the mapping that is being evicted.
-      if positions[evicted.id] == evicted.sequence { positions[evicted.id] = nil }
+      if positions[salted(evicted.id)] == evicted.sequence { positions[salted(evicted.id)] = nil }
       order[oldest] = (id, sequence)
       oldest = (oldest + 1) % window
     }
-    positions[id] = sequence
+    positions[salted(id)] = sequence
   }
 }
