@@ -87,12 +87,8 @@ enum IndexFile {
   /// file's first ``headerSize`` bytes; `nil` if they are not those of an
   /// index file of this version whose head fits in `fileSize` bytes.
   static func headLength(header: [UInt8], fileSize: Int) -> Int? {
-    guard header.count >= headerSize, Array(header[0..<8]) == magic,
-      header.withUnsafeBytes({ UInt16(littleEndian: $0.loadUnaligned(fromByteOffset: 8, as: UInt16.self)) })
-        == formatVersion
-    else { return nil }
-    let length = Int(
-      header.withUnsafeBytes { UInt32(littleEndian: $0.loadUnaligned(fromByteOffset: 84, as: UInt32.self)) })
+    guard version(header: header) == formatVersion else { return nil }
+    let length = Int(load(UInt32.self, at: 84, in: header))
     guard length >= headerSize, length <= fileSize - 16 else { return nil }
     return length
   }
@@ -101,9 +97,7 @@ enum IndexFile {
   /// `nil` if they do not start with the magic.
   static func version(header: [UInt8]) -> UInt16? {
     guard header.count >= headerSize, Array(header[0..<8]) == magic else { return nil }
-    return header.withUnsafeBytes {
-      UInt16(littleEndian: $0.loadUnaligned(fromByteOffset: 8, as: UInt16.self))
-    }
+    return load(UInt16.self, at: 8, in: header)
   }
 
   /// The version before this one, still read: the layout of version 3 up to
@@ -135,10 +129,7 @@ enum IndexFile {
         throw .invalid("unknown index format version or head length out of range")
       }
       guard bytes.count >= headLength + 8 else { throw .truncated }
-      let storedHeadChecksum = bytes.withUnsafeBytes {
-        UInt64(littleEndian: $0.loadUnaligned(fromByteOffset: headLength, as: UInt64.self))
-      }
-      guard storedHeadChecksum == Checksum.xxh3(bytes, from: 0, to: headLength) else {
+      guard checksum(at: headLength, matches: 0..<headLength, in: bytes) else {
         throw .invalid("index head checksum mismatch")
       }
       let decoded: Result<SegmentIndex, DecodingFailure> = bytes.withUnsafeBytes { raw in
@@ -146,23 +137,14 @@ enum IndexFile {
           var reader = ByteReader(UnsafeRawBufferPointer(rebasing: raw[0..<headLength]), position: 10)
           var index = try decodeHead(&reader, segmentBase: segmentBase)
           guard reader.isAtEnd else { throw .invalid("index head has bytes after its stream runs") }
-          let count = index.nextSequence - segmentBase
-          let idsLength = fileSize - headLength - 16
-          guard count <= UInt64(idsLength / 16), idsLength == Int(count) * 16 else {
-            throw .invalid("index id section has the wrong length")
-          }
+          try checkIDsLength(fileSize - headLength - 16, of: index)
           guard includeIDs else { return index }
           guard bytes.count == fileSize else { throw .truncated }
-          let storedIDsChecksum = raw.loadUnaligned(fromByteOffset: fileSize - 8, as: UInt64.self)
-          guard
-            UInt64(littleEndian: storedIDsChecksum)
-              == Checksum.xxh3(bytes, from: headLength + 8, to: fileSize - 8)
-          else {
+          guard checksum(at: fileSize - 8, matches: (headLength + 8)..<(fileSize - 8), in: bytes) else {
             throw .invalid("index id section checksum mismatch")
           }
           var ids = ByteReader(UnsafeRawBufferPointer(rebasing: raw[(headLength + 8)..<(fileSize - 8)]))
-          index.ids.reserveCapacity(Int(count))
-          for _ in 0..<Int(count) { index.ids.append(try EventID(decoding: &ids)) }
+          try decodeIDs(&ids, into: &index)
           return index
         }
       }
@@ -175,26 +157,55 @@ enum IndexFile {
     throws(DecodingFailure) -> SegmentIndex
   {
     guard bytes.count == fileSize, fileSize >= headerSize + 8 else { throw .truncated }
-    let stored = bytes.withUnsafeBytes {
-      UInt64(littleEndian: $0.loadUnaligned(fromByteOffset: fileSize - 8, as: UInt64.self))
-    }
-    guard stored == Checksum.xxh3(bytes, from: 0, to: fileSize - 8) else {
+    guard checksum(at: fileSize - 8, matches: 0..<(fileSize - 8), in: bytes) else {
       throw .invalid("index checksum mismatch")
     }
     let decoded: Result<SegmentIndex, DecodingFailure> = bytes.withUnsafeBytes { raw in
       Result { () throws(DecodingFailure) in
         var reader = ByteReader(UnsafeRawBufferPointer(rebasing: raw[0..<(fileSize - 8)]), position: 10)
         var index = try decodeHead(&reader, segmentBase: segmentBase)
-        let count = index.nextSequence - segmentBase
-        guard count <= UInt64(reader.remaining / 16), reader.remaining == Int(count) * 16 else {
-          throw .invalid("index id section has the wrong length")
-        }
-        index.ids.reserveCapacity(Int(count))
-        for _ in 0..<Int(count) { index.ids.append(try EventID(decoding: &reader)) }
+        try checkIDsLength(reader.remaining, of: index)
+        try decodeIDs(&reader, into: &index)
         return index
       }
     }
     return try decoded.get()
+  }
+
+  /// Checks that an ids section of `length` bytes holds one id per event of
+  /// `index`, without overflow.
+  private static func checkIDsLength(_ length: Int, of index: SegmentIndex) throws(DecodingFailure) {
+    let count = index.nextSequence - index.baseSequence
+    guard count <= UInt64(length / 16), length == Int(count) * 16 else {
+      throw .invalid("index id section has the wrong length")
+    }
+  }
+
+  /// Reads the id of every event of `index` (checked to fit) from `reader`.
+  private static func decodeIDs(_ reader: inout ByteReader, into index: inout SegmentIndex)
+    throws(DecodingFailure)
+  {
+    let count = Int(index.nextSequence - index.baseSequence)
+    index.ids.reserveCapacity(count)
+    for _ in 0..<count { index.ids.append(try EventID(decoding: &reader)) }
+  }
+
+  /// Whether the checksum stored at `offset` is the XXH3 of `range` (both
+  /// within `bytes`, as the caller checked).
+  private static func checksum(at offset: Int, matches range: Range<Int>, in bytes: [UInt8]) -> Bool {
+    load(UInt64.self, at: offset, in: bytes)
+      == Checksum.xxh3(bytes, from: range.lowerBound, to: range.upperBound)
+  }
+
+  /// The little-endian integer at `offset` of `bytes` (within them, as the caller checked).
+  private static func load<Integer: FixedWidthInteger>(
+    _ type: Integer.Type, at offset: Int, in bytes: [UInt8]
+  )
+    -> Integer
+  {
+    bytes.withUnsafeBytes {
+      Integer(littleEndian: $0.loadUnaligned(fromByteOffset: offset, as: Integer.self))
+    }
   }
 
   /// Decodes the head from `reader`, positioned just after the format version,

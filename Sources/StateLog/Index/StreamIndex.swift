@@ -16,7 +16,8 @@ struct StreamIndex: Sendable {
     private(set) var runs: [[UInt64]]
     /// How many versions come before each run.
     private var runStarts: [Int]
-    private(set) var count: Int
+
+    var count: Int { runStarts[runStarts.count - 1] + runs[runs.count - 1].count }
 
     /// - Precondition: `sequences` is not empty.
     init(firstVersion: UInt64, sequences: [UInt64]) {
@@ -24,7 +25,6 @@ struct StreamIndex: Sendable {
       self.firstVersion = firstVersion
       runs = [sequences]
       runStarts = [0]
-      count = sequences.count
     }
 
     var lastVersion: UInt64 { firstVersion + UInt64(count) - 1 }
@@ -67,7 +67,6 @@ struct StreamIndex: Sendable {
     mutating func append(contentsOf sequences: [UInt64]) {
       guard !sequences.isEmpty else { return }
       runs[runs.count - 1].append(contentsOf: sequences)
-      count += sequences.count
     }
 
     /// Adds a segment's run: as a run of its own, or, if the last run is
@@ -78,7 +77,6 @@ struct StreamIndex: Sendable {
       if runs[runs.count - 1].count < Self.shortRun { return append(contentsOf: sequences) }
       runStarts.append(count)
       runs.append(sequences)
-      count += sequences.count
     }
 
     /// Runs shorter than this are extended rather than followed by another.

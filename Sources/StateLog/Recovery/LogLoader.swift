@@ -426,16 +426,21 @@ struct LogLoader {
     let size = try io.size(of: file)
     guard size <= 1 << 31, size >= UInt64(IndexFile.minimumSize) else { return nil }
     let fileSize = Int(size)
-    let header = try io.readBytes(file, count: IndexFile.headerSize, at: 0)
-    let previousVersion = IndexFile.version(header: header) == IndexFile.previousVersion
-    let bytes: [UInt8]
-    if includeIDs || previousVersion {
+    var bytes: [UInt8]
+    if includeIDs {
       bytes = try io.readBytes(file, count: fileSize, at: 0)
     } else {
-      // The head only: the ids, most of the file, are not needed.
-      guard let headLength = IndexFile.headLength(header: header, fileSize: fileSize) else { return nil }
-      bytes = try io.readBytes(file, count: headLength + 8, at: 0)
+      // The head only: the ids, most of the file, are not needed (a version 2
+      // file has one checksum over everything, so it is read whole).
+      bytes = try io.readBytes(file, count: IndexFile.headerSize, at: 0)
+      if IndexFile.version(header: bytes) == IndexFile.previousVersion {
+        bytes = try io.readBytes(file, count: fileSize, at: 0)
+      } else {
+        guard let headLength = IndexFile.headLength(header: bytes, fileSize: fileSize) else { return nil }
+        bytes = try io.readBytes(file, count: headLength + 8, at: 0)
+      }
     }
+    let previousVersion = IndexFile.version(header: bytes) == IndexFile.previousVersion
     guard
       case .success(let index) = IndexFile.decode(
         bytes, fileSize: fileSize, segmentBase: base, includeIDs: includeIDs)
