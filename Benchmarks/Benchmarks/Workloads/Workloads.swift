@@ -95,7 +95,10 @@ let benchmarks: @Sendable () -> Void = {
     maxDuration: .seconds(10),
     maxIterations: 5
   )
-  let appendMetrics: [BenchmarkMetric] = Benchmark.defaultConfiguration.metrics + [Metrics.bytesPerEvent]
+  // Peak resident memory for W7 (the process's, the data set included).
+  let appendMetrics: [BenchmarkMetric] =
+    Benchmark.defaultConfiguration.metrics + [Metrics.bytesPerEvent, .peakMemoryResident]
+  let replayMetrics: [BenchmarkMetric] = Benchmark.defaultConfiguration.metrics + [.peakMemoryResident]
 
   // W1: batches of 100, each durable before the next.
   Benchmark("W1 durable append (StateLog)", configuration: .init(metrics: appendMetrics)) { benchmark in
@@ -133,7 +136,7 @@ let benchmarks: @Sendable () -> Void = {
 
   // W4: a raw scan of every event, from the page cache.
   Benchmark(
-    "W4 replay (StateLog)", configuration: .init(warmupIterations: 1),
+    "W4 replay (StateLog)", configuration: .init(metrics: replayMetrics, warmupIterations: 1),
     closure: { benchmark in
       let scan = try StateLogWorkloads.scan(stateLogReplay.directory!)
       benchmark.stopMeasurement()
@@ -147,7 +150,7 @@ let benchmarks: @Sendable () -> Void = {
     },
     teardown: { stateLogReplay.directory.map(Files.remove) })
   Benchmark(
-    "W4 replay (SQLite)", configuration: .init(warmupIterations: 1),
+    "W4 replay (SQLite)", configuration: .init(metrics: replayMetrics, warmupIterations: 1),
     closure: { benchmark in
       let scan = try SQLiteWorkloads.scan(sqliteReplay.directory!)
       benchmark.stopMeasurement()

@@ -11,7 +11,8 @@
 // STATELOG_BENCH_SQLITE_PRAGMAS (extra pragmas for the baseline, e.g.
 // "locking_mode=EXCLUSIVE"), STATELOG_BENCH_ROCKSDB_OPTIONS (extra RocksDB
 // options, e.g. "max_write_buffer_number=2"). `--profile W1|W3|W4` runs only
-// StateLog's side, for perf.
+// StateLog's side, for perf; `--peak-memory` is the child process of W7's
+// memory rows (PeakMemory.swift).
 import BenchSupport
 import Foundation
 import StateLog
@@ -67,6 +68,15 @@ struct Row {
 
 func log(_ text: String) {
   FileHandle.standardError.write(Data((text + "\n").utf8))
+}
+
+if let index = CommandLine.arguments.firstIndex(of: "--peak-memory"), index + 3 < CommandLine.arguments.count
+{
+  let arguments = CommandLine.arguments
+  runPeakMemoryChild(
+    workload: arguments[index + 1].uppercased(), engine: arguments[index + 2],
+    directory: arguments[index + 3],
+    events: eventCount)
 }
 
 // W2, W5, W6 and W8 make their own data; the batches are for W1, W3, W4 and W7.
@@ -126,6 +136,16 @@ var w7 = Row(
 var w7raw = Row(
   workload: "W7 footprint, StateLog without LZ4", unit: "bytes/event", higherIsBetter: false,
   target: "(for reference)", meets: { _, _ in true })
+
+// The most resident memory each engine added while it ran, each run in a
+// child process (PeakMemory.swift): W1 from its open through its close, W4 the
+// scan with its open and close.
+var w7memoryW1 = Row(
+  workload: "W7 peak memory added, W1", unit: "MB", higherIsBetter: false,
+  target: "(no target)", meets: { _, _ in true })
+var w7memoryW4 = Row(
+  workload: "W7 peak memory added, W4 raw scan", unit: "MB", higherIsBetter: false,
+  target: "(no target)", meets: { _, _ in true })
 
 var floor: [Double] = []
 var replayStateLog: String?
@@ -256,6 +276,37 @@ do {
     }
   }
 
+  if wanted("W7") {
+    for round in 1...repeats {
+      var line: [String] = []
+      for (engine, row) in zip(peakMemoryEngines, [\Row.stateLog, \.sqlite, \.rocksdb, \.lmdb]) {
+        let directory = try Files.makeTemporaryDirectory("\(engine)-w7-memory")
+        defer { Files.remove(directory) }
+        let peak = try peakMemory("W1", engine: engine, directory: directory)
+        w7memoryW1[keyPath: row].append(peak)
+        line.append("\(engine) \(String(format: "%.1f", peak))")
+      }
+      log("round \(round): W7 peak memory added by W1 (MB): \(line.joined(separator: ", "))")
+    }
+  }
+  if wanted("W4") && wanted("W7"), let replayStateLog, let replaySQLite, let replayRocksDB, let replayLMDB {
+    for round in 1...repeats {
+      var line: [String] = []
+      for (engine, (directory, row)) in zip(
+        peakMemoryEngines,
+        [
+          (replayStateLog, \Row.stateLog), (replaySQLite, \.sqlite), (replayRocksDB, \.rocksdb),
+          (replayLMDB, \.lmdb),
+        ])
+      {
+        let peak = try peakMemory("W4", engine: engine, directory: directory)
+        w7memoryW4[keyPath: row].append(peak)
+        line.append("\(engine) \(String(format: "%.1f", peak))")
+      }
+      log("round \(round): W7 peak memory added by a W4 scan (MB): \(line.joined(separator: ", "))")
+    }
+  }
+
   if wanted("W4") {
     let directory = try Files.makeTemporaryDirectory("statelog-rebuild")
     let sqliteDirectory = try Files.makeTemporaryDirectory("sqlite-rebuild")
@@ -311,6 +362,7 @@ func format(_ value: Double, unit: String) -> String {
     formatter.maximumFractionDigits = 0
     return (formatter.string(from: NSNumber(value: value.rounded())) ?? "\(Int(value))") + "/s"
   }
+  if unit == "MB" { return String(format: "%.1f MB", value) }
   return String(format: "%.1f B", value)
 }
 
@@ -366,7 +418,9 @@ func jsonEntry(_ row: Row) -> [String: Any] {
   return entry
 }
 
-let rows = [w1, w3, w4, w4rebuild, w7, w7raw].filter { !$0.stateLog.isEmpty && !$0.sqlite.isEmpty }
+let rows = [w1, w3, w4, w4rebuild, w7, w7raw, w7memoryW1, w7memoryW4].filter {
+  !$0.stateLog.isEmpty && !$0.sqlite.isEmpty
+}
 let table = [tableHeader] + rows.map(tableLine)
 var json = rows.map(jsonEntry)
 
