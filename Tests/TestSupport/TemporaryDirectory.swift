@@ -69,6 +69,18 @@ public enum Files {
 
   public static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
 
+  /// Flips one bit of the byte at `offset` of a file in place, keeping its
+  /// inode (as bit rot would, under a reader that has the file open or mapped).
+  public static func flipBit(in path: String, at offset: Int) {
+    let descriptor = open(path, O_RDWR)
+    precondition(descriptor >= 0, "cannot open \(path)")
+    defer { close(descriptor) }
+    var byte: UInt8 = 0
+    precondition(pread(descriptor, &byte, 1, off_t(offset)) == 1)
+    byte ^= 0x10
+    precondition(pwrite(descriptor, &byte, 1, off_t(offset)) == 1)
+  }
+
   public static func remove(_ path: String) { unlink(path) }
 
   public static func copyDirectory(_ source: String, to destination: String) {

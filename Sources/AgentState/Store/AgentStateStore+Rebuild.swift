@@ -104,7 +104,9 @@ extension AgentStateStore {
   /// the log through `limit`.
   private func rebuild(through limit: UInt64, partition: Int, of count: Int) throws -> AgentStates {
     var states = AgentStates()
-    try events.replay(from: 1, through: limit) { event in
+    // Partitions already keep every core busy: a helper thread per scan
+    // would only take turns with them.
+    try events.replay(from: 1, through: limit, readAhead: count == 1) { event in
       let stream = event.stream
       guard let kind = Self.kind(of: stream, partition: partition, of: count) else { return true }
       switch kind {

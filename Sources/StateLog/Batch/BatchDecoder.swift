@@ -32,37 +32,68 @@ struct BatchDecoder {
     wanted: (UInt64) -> Bool = { _ in true }, file: String, offset: UInt64,
     _ visit: (EventView) throws -> Bool
   ) throws -> Bool {
-    guard Self.verifyChecksum(of: batch, header: header) else {
-      throw StateLogError(
-        .corruption, "checksum mismatch in batch \(header.baseSequence)", file: file, offset: offset)
-    }
-    let stored = UnsafeRawBufferPointer(rebasing: batch[BatchHeader.size..<Int(header.length)])
     if header.codec == .lz4 {
       let length = Int(header.bodyLength)
       if decompressed.count < length {
         decompressed = [UInt8](repeating: 0, count: length)
       }
-      let ok = decompressed.withUnsafeMutableBytes {
-        LZ4Block.decompress(stored, into: UnsafeMutableRawBufferPointer(rebasing: $0[0..<length]))
-      }
-      guard ok else {
-        throw StateLogError(
-          .corruption, "LZ4 body of batch \(header.baseSequence) does not decompress", file: file,
+      try decompressed.withUnsafeMutableBytes { (buffer) throws in
+        try Self.expand(
+          batch, header: header, into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<length]),
+          file: file,
           offset: offset)
       }
       return try decompressed.withUnsafeBytes { buffer in
-        try decodeRecords(
-          UnsafeRawBufferPointer(rebasing: buffer[0..<length]), header: header,
+        try forEachRecord(
+          inBody: UnsafeRawBufferPointer(rebasing: buffer[0..<length]), header: header,
           from: firstSequence, wanted: wanted, file: file, offset: offset, visit)
       }
     }
-    return try decodeRecords(
-      stored, header: header, from: firstSequence, wanted: wanted, file: file, offset: offset, visit)
+    try Self.expand(
+      batch, header: header, into: UnsafeMutableRawBufferPointer(start: nil, count: 0), file: file,
+      offset: offset)
+    return try forEachRecord(
+      inBody: Self.storedBody(of: batch, header: header), header: header, from: firstSequence,
+      wanted: wanted, file: file, offset: offset, visit)
   }
 
-  private mutating func decodeRecords(
-    _ body: UnsafeRawBufferPointer, header: BatchHeader, from firstSequence: UInt64, wanted: (UInt64) -> Bool,
-    file: String, offset: UInt64, _ visit: (EventView) throws -> Bool
+  /// The bytes after the header of a whole batch: the body itself when it is
+  /// stored uncompressed.
+  static func storedBody(of batch: UnsafeRawBufferPointer, header: BatchHeader) -> UnsafeRawBufferPointer {
+    UnsafeRawBufferPointer(rebasing: batch[BatchHeader.size..<Int(header.length)])
+  }
+
+  /// Verifies the checksum of a whole batch and, if its body is LZ4, expands
+  /// the body into `body` (exactly `header.bodyLength` bytes; unused otherwise).
+  ///
+  /// Touches nothing but its arguments, so two threads may expand different
+  /// batches at once (``ScanAhead``).
+  ///
+  /// - Throws: ``StateLogError`` with ``StateLogError/Code/corruption`` naming
+  ///   file and offset if the checksum fails or the body does not decompress.
+  static func expand(
+    _ batch: UnsafeRawBufferPointer, header: BatchHeader, into body: UnsafeMutableRawBufferPointer,
+    file: String,
+    offset: UInt64
+  ) throws(StateLogError) {
+    guard verifyChecksum(of: batch, header: header) else {
+      throw StateLogError(
+        .corruption, "checksum mismatch in batch \(header.baseSequence)", file: file, offset: offset)
+    }
+    guard header.codec == .lz4 else { return }
+    guard LZ4Block.decompress(storedBody(of: batch, header: header), into: body) else {
+      throw StateLogError(
+        .corruption, "LZ4 body of batch \(header.baseSequence) does not decompress", file: file,
+        offset: offset)
+    }
+  }
+
+  /// Decodes the records of a batch's verified, expanded `body` as
+  /// ``forEachRecord(in:header:from:wanted:file:offset:_:)`` does.
+  mutating func forEachRecord(
+    inBody body: UnsafeRawBufferPointer, header: BatchHeader, from firstSequence: UInt64 = 0,
+    wanted: (UInt64) -> Bool = { _ in true }, file: String, offset: UInt64,
+    _ visit: (EventView) throws -> Bool
   ) throws -> Bool {
     var reader = ByteReader(body)
     var sequence = header.baseSequence

@@ -42,16 +42,24 @@ extension Log {
   /// a scan costs no allocation per event. Every batch's checksum is verified as
   /// it is read.
   ///
+  /// A scan over megabytes of a segment reads and decompresses the batches
+  /// ahead of `body` on a helper thread, when the machine has a second core
+  /// (``LogOptions/parallelScans``): decompression is most of a scan's work.
+  /// `body` is still called on the calling thread, in order.
+  ///
   /// - Parameters:
   ///   - start: The first sequence to visit; earlier ones are skipped.
   ///   - end: The last sequence to visit; the scan also stops at the end of the log.
+  ///   - readAhead: `false` keeps the scan on the calling thread, for callers
+  ///     that already run a scan on every core.
   ///   - body: Called with each event; return `false` to stop.
   /// - Throws: ``StateLogError`` with ``StateLogError/Code/corruption`` naming file
   ///   and offset if a batch fails to verify, ``StateLogError/Code/closed``, or
   ///   whatever `body` throws.
   /// - Complexity: O(log s) to find the start, then O(bytes read).
   public func forEachEvent(
-    from start: UInt64 = 1, through end: UInt64 = .max, _ body: (EventView) throws -> Bool
+    from start: UInt64 = 1, through end: UInt64 = .max, readAhead: Bool = true,
+    _ body: (EventView) throws -> Bool
   ) throws {
     var next = max(start, 1)
     var decoder = BatchDecoder()
@@ -60,36 +68,14 @@ extension Log {
       next = cursor.start
       let last = min(end, cursor.visibleNext - 1)
       guard next <= last else { return }
-      var reader = BatchReader(io: io, file: cursor.file.handle, name: cursor.file.name)
-      var offset = cursor.startOffset
       let segmentStart = next
-      scanning: while next <= last {
-        switch try reader.peek(at: offset, limit: cursor.limit) {
-        case .batch(let header):
-          let batchOffset = offset
-          offset += UInt64(header.length)
-          if header.nextSequence <= next { continue }
-          try reader.load(header, at: batchOffset)
-          try checkBatch(header, contains: next, file: cursor.file.name, offset: batchOffset)
-          var stopped = false
-          try reader.withBytes(at: batchOffset, count: Int(header.length)) { bytes in
-            _ = try decoder.forEachRecord(
-              in: bytes, header: header, from: next, file: cursor.file.name, offset: batchOffset
-            ) { event in
-              guard event.sequence <= last else { return false }
-              next = event.sequence + 1
-              if try body(event) { return true }
-              stopped = true
-              return false
-            }
-          }
-          if stopped { return }
-        case .end, .footer:
-          break scanning
-        case .problem(let message):
-          throw StateLogError(.corruption, message, file: cursor.file.name, offset: offset)
-        }
-      }
+      let scanned =
+        readAhead && options.parallelScans
+          && ScanAhead.isWorthwhile(
+            bytes: cursor.limit - cursor.startOffset, minimumBytes: options.scanAheadMinimumBytes)
+        ? try scanAhead(cursor, next: &next, through: last, decoder: &decoder, body)
+        : try scan(cursor, next: &next, through: last, decoder: &decoder, body)
+      guard let offset = scanned else { return }
       if next == segmentStart || (next < cursor.segmentNext && next <= last) {
         throw StateLogError(
           .corruption, "segment ends before sequence \(next)", file: cursor.file.name, offset: offset)
@@ -97,10 +83,78 @@ extension Log {
     }
   }
 
+  /// Reads the segment of `cursor` from `next` through `last` for
+  /// ``forEachEvent(from:through:readAhead:_:)``, moving `next` past each event visited.
+  ///
+  /// - Returns: The offset where the segment's data ended, or `nil` if `body`
+  ///   asked to stop.
+  private func scan(
+    _ cursor: ReadCursor, next: inout UInt64, through last: UInt64, decoder: inout BatchDecoder,
+    _ body: (EventView) throws -> Bool
+  ) throws -> UInt64? {
+    var reader = BatchReader(io: io, file: cursor.file.handle, name: cursor.file.name)
+    var offset = cursor.startOffset
+    while next <= last {
+      switch try reader.peek(at: offset, limit: cursor.limit) {
+      case .batch(let header):
+        let batchOffset = offset
+        offset += UInt64(header.length)
+        if header.nextSequence <= next { continue }
+        try reader.load(header, at: batchOffset)
+        try checkBatch(header, contains: next, file: cursor.file.name, offset: batchOffset)
+        var progress = ScanProgress(next: next, last: last)
+        try reader.withBytes(at: batchOffset, count: Int(header.length)) { bytes in
+          _ = try decoder.forEachRecord(
+            in: bytes, header: header, from: next, file: cursor.file.name, offset: batchOffset
+          ) { try progress.visit($0, body) }
+        }
+        next = progress.next
+        if progress.stopped { return nil }
+      case .end, .footer:
+        return offset
+      case .problem(let message):
+        throw StateLogError(.corruption, message, file: cursor.file.name, offset: offset)
+      }
+    }
+    return offset
+  }
+
+  /// ``scan(_:next:through:decoder:_:)`` with a ``ScanAhead`` helper reading
+  /// and expanding the batches on another core.
+  private func scanAhead(
+    _ cursor: ReadCursor, next: inout UInt64, through last: UInt64, decoder: inout BatchDecoder,
+    _ body: (EventView) throws -> Bool
+  ) throws -> UInt64? {
+    let ahead = ScanAhead.start(
+      io: io, file: cursor.file.handle, name: cursor.file.name, from: cursor.startOffset, limit: cursor.limit,
+      firstSequence: next, lastSequence: last)
+    defer { ahead.finish() }
+    var offset = cursor.startOffset
+    while next <= last {
+      switch ahead.next() {
+      case .batch(let header, let batchOffset, let expanded):
+        offset = batchOffset + UInt64(header.length)
+        if header.nextSequence <= next { continue }
+        try checkBatch(header, contains: next, file: cursor.file.name, offset: batchOffset)
+        var progress = ScanProgress(next: next, last: last)
+        _ = try decoder.forEachRecord(
+          inBody: try expanded.get(), header: header, from: next, file: cursor.file.name, offset: batchOffset
+        ) { try progress.visit($0, body) }
+        next = progress.next
+        if progress.stopped { return nil }
+      case .end:
+        return offset
+      case .failure(let error):
+        throw error
+      }
+    }
+    return offset
+  }
+
   /// The events from `start` through `end`, copied out of the log.
   ///
   /// - Parameter limit: The most events to return.
-  /// - Throws: As ``forEachEvent(from:through:_:)``.
+  /// - Throws: As ``forEachEvent(from:through:readAhead:_:)``.
   public func events(from start: UInt64 = 1, through end: UInt64 = .max, limit: Int = .max) throws
     -> [RecordedEvent]
   {
@@ -116,7 +170,7 @@ extension Log {
   /// The event with sequence number `sequence`.
   ///
   /// - Throws: ``StateLogError`` with ``StateLogError/Code/sequenceOutOfRange`` if
-  ///   no such event is visible, or as ``forEachEvent(from:through:_:)``.
+  ///   no such event is visible, or as ``forEachEvent(from:through:readAhead:_:)``.
   public func event(at sequence: UInt64) throws -> RecordedEvent {
     guard let event = try events(from: sequence, through: sequence).first else {
       throw StateLogError(
@@ -134,7 +188,7 @@ extension Log {
   /// the pages it touches count toward the process's resident memory as
   /// shared file pages, which the kernel may drop again under memory pressure.
   ///
-  /// - Throws: As ``forEachEvent(from:through:_:)``.
+  /// - Throws: As ``forEachEvent(from:through:readAhead:_:)``.
   /// - Complexity: O(k) batches read for k events of the stream, at worst.
   public func forEachEvent(
     inStream stream: String, fromVersion start: UInt64 = 1, throughVersion end: UInt64 = .max,
@@ -251,7 +305,7 @@ extension Log {
   /// always a prefix of the log, and a later `timestamp` never gives an earlier
   /// sequence (format-spec.md, "Time index").
   ///
-  /// - Throws: As ``forEachEvent(from:through:_:)``.
+  /// - Throws: As ``forEachEvent(from:through:readAhead:_:)``.
   /// - Complexity: O(log s + log e) index lookups, then at most one index
   ///   interval of batches read.
   public func sequence(atOrBefore timestamp: Timestamp) throws -> UInt64 {
@@ -380,5 +434,23 @@ extension Array {
       if predicate(self[middle]) { high = middle } else { low = middle + 1 }
     }
     return low
+  }
+}
+
+/// A scan's way through one batch's records: passes those through `last` to
+/// the reader and moves `next` past each.
+private struct ScanProgress {
+  var next: UInt64
+  let last: UInt64
+  /// Whether the reader asked to stop.
+  var stopped = false
+
+  /// Returns whether to go on with the batch.
+  mutating func visit(_ event: EventView, _ body: (EventView) throws -> Bool) rethrows -> Bool {
+    guard event.sequence <= last else { return false }
+    next = event.sequence + 1
+    if try body(event) { return true }
+    stopped = true
+    return false
   }
 }

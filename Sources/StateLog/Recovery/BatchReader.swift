@@ -66,16 +66,20 @@ struct BatchReader {
       return .problem("incomplete batch header (\(limit - offset) bytes)")
     }
     try fill(offset, count: BatchHeader.size, limit: limit)
-    let marker = withBytes(at: offset, count: 4) { UInt32(littleEndian: $0.loadUnaligned(as: UInt32.self)) }
-    if marker == SegmentFooter.marker { return .footer }
-    if let problem = withBytes(at: offset, count: BatchHeader.size, BatchHeader.problem(in:)) {
-      return .problem(problem)
-    }
-    let header = withBytes(at: offset, count: BatchHeader.size) { BatchHeader(parsing: $0) }
-    guard UInt64(header.length) <= limit - offset else {
+    limitOfPeek = limit
+    return withBytes(at: offset, count: BatchHeader.size) { Self.step(header: $0, remaining: limit - offset) }
+  }
+
+  /// What the `BatchHeader.size` bytes `header` start, with `remaining` bytes
+  /// from their start to the end of the data: a footer marker, a problem, or a
+  /// batch that fits.
+  static func step(header bytes: UnsafeRawBufferPointer, remaining: UInt64) -> Step {
+    if UInt32(littleEndian: bytes.loadUnaligned(as: UInt32.self)) == SegmentFooter.marker { return .footer }
+    if let problem = BatchHeader.problem(in: bytes) { return .problem(problem) }
+    let header = BatchHeader(parsing: bytes)
+    guard UInt64(header.length) <= remaining else {
       return .problem("batch of \(header.length) bytes runs past the end of the data")
     }
-    limitOfPeek = limit
     return .batch(header)
   }
 

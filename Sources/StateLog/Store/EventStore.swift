@@ -111,15 +111,20 @@ public struct EventStore: Sendable {
   /// Calls `body` with each event from `start` through `end`, borrowed from
   /// the log and upcast, until it returns `false`: the fastest way to replay.
   ///
+  /// - Parameter readAhead: As in ``Log/forEachEvent(from:through:readAhead:_:)``:
+  ///   `false` keeps the scan on the calling thread.
   /// - Throws: Errors of reading the log, of upcasting, or from `body`.
   /// - Complexity: O(*n*) in the events read; no copy of any event.
   public func replay(
-    from start: UInt64 = 1, through end: UInt64 = .max, _ body: (ReplayedEvent) throws -> Bool
+    from start: UInt64 = 1, through end: UInt64 = .max, readAhead: Bool = true,
+    _ body: (ReplayedEvent) throws -> Bool
   )
     throws
   {
     var versions = CurrentVersionCache()
-    try log.forEachEvent(from: start, through: end) { view in try body(try replayed(view, &versions)) }
+    try log.forEachEvent(from: start, through: end, readAhead: readAhead) { view in
+      try body(try replayed(view, &versions))
+    }
   }
 
   /// Calls `body` with each event of `stream` from version `start` through

@@ -91,7 +91,7 @@ struct MappedReadTests {
     #expect(try log.events(inStream: "profile/u1").count == 30)
     #expect(mapped.count(.map) > 1)
     #expect(ends.count > 5)
-    flipByte(in: directory.child(SegmentName.segment(1)), at: ends[3] + 100)
+    Files.flipBit(in: directory.child(SegmentName.segment(1)), at: ends[3] + 100)
 
     let viaMapping = #expect(throws: StateLogError.self) { try log.events(inStream: "profile/u1") }
     var readOptions = LogOptions.testing(segmentSize: 4096, compression: .none)
@@ -164,7 +164,7 @@ struct MappedReadTests {
 
     let damaged = ends[19]
     #expect(ends.last! - damaged > 2 * 4096)
-    flipByte(in: directory.child(SegmentName.segment(1)), at: damaged + 100)
+    Files.flipBit(in: directory.child(SegmentName.segment(1)), at: damaged + 100)
     var salvageOptions = LogOptions.testing(compression: .none)
     salvageOptions.salvage = true
     let salvaged = try Log.open(at: directory.path, options: salvageOptions)
@@ -178,16 +178,5 @@ struct MappedReadTests {
     #expect(zip(read, late).allSatisfy { $0.matches($1) })
     try salvaged.close()
     try reader.close()
-  }
-
-  /// Flips one bit of a file in place, keeping its inode (as bit rot would).
-  private func flipByte(in path: String, at offset: Int) {
-    let descriptor = open(path, O_RDWR)
-    precondition(descriptor >= 0, "cannot open \(path)")
-    defer { close(descriptor) }
-    var byte: UInt8 = 0
-    precondition(pread(descriptor, &byte, 1, off_t(offset)) == 1)
-    byte ^= 0x10
-    precondition(pwrite(descriptor, &byte, 1, off_t(offset)) == 1)
   }
 }
