@@ -63,19 +63,27 @@ extension Log {
   ) throws {
     var next = max(start, 1)
     var decoder = BatchDecoder()
+    // A scan reads this much on its own before it hands the rest of a segment
+    // over to a helper, so that a short read (`event(at:)`, a `limit`) never
+    // starts a thread or reads ahead.
+    let handOverAfter =
+      readAhead && options.parallelScans && ScanAhead.isAvailable ? options.scanAheadAfter : nil
     while next <= end {
       guard let cursor = try readCursor(for: next) else { return }
       next = cursor.start
       let last = min(end, cursor.visibleNext - 1)
       guard next <= last else { return }
       let segmentStart = next
-      let scanned =
-        readAhead && options.parallelScans
-          && ScanAhead.isWorthwhile(
-            bytes: cursor.limit - cursor.startOffset, minimumBytes: options.scanAheadMinimumBytes)
-        ? try scanAhead(cursor, next: &next, through: last, decoder: &decoder, body)
-        : try scan(cursor, next: &next, through: last, decoder: &decoder, body)
-      guard let offset = scanned else { return }
+      var outcome = try scan(
+        cursor, from: cursor.startOffset, next: &next, through: last, decoder: &decoder,
+        handOverAfter: handOverAfter, body)
+      if case .handOver(let offset) = outcome {
+        outcome =
+          try scanAhead(cursor, from: offset, next: &next, through: last, decoder: &decoder, body)
+          ?? scan(
+            cursor, from: offset, next: &next, through: last, decoder: &decoder, handOverAfter: nil, body)
+      }
+      guard case .ended(let offset) = outcome else { return }
       if next == segmentStart || (next < cursor.segmentNext && next <= last) {
         throw StateLogError(
           .corruption, "segment ends before sequence \(next)", file: cursor.file.name, offset: offset)
@@ -83,18 +91,33 @@ extension Log {
     }
   }
 
-  /// Reads the segment of `cursor` from `next` through `last` for
-  /// ``forEachEvent(from:through:readAhead:_:)``, moving `next` past each event visited.
+  /// How a scan of one segment ended.
+  private enum SegmentScan {
+    /// The segment's data ended, or the scan passed `last`, at this offset.
+    case ended(UInt64)
+    /// The reader asked to stop.
+    case stopped
+    /// The rest, from this batch boundary, is for a helper thread.
+    case handOver(UInt64)
+  }
+
+  /// Reads the segment of `cursor` from `offset` (a batch boundary) and from
+  /// sequence `next` through `last` for ``forEachEvent(from:through:readAhead:_:)``,
+  /// moving `next` past each event visited.
   ///
-  /// - Returns: The offset where the segment's data ended, or `nil` if `body`
-  ///   asked to stop.
+  /// - Parameter handOverAfter: Stop with ``SegmentScan/handOver(_:)`` once
+  ///   this many bytes are read and as many are left; `nil` never does.
   private func scan(
-    _ cursor: ReadCursor, next: inout UInt64, through last: UInt64, decoder: inout BatchDecoder,
-    _ body: (EventView) throws -> Bool
-  ) throws -> UInt64? {
+    _ cursor: ReadCursor, from offset: UInt64, next: inout UInt64, through last: UInt64,
+    decoder: inout BatchDecoder, handOverAfter: UInt64?, _ body: (EventView) throws -> Bool
+  ) throws -> SegmentScan {
     var reader = BatchReader(io: io, file: cursor.file.handle, name: cursor.file.name)
-    var offset = cursor.startOffset
+    var offset = offset
+    let start = offset
     while next <= last {
+      if let handOverAfter, offset - start >= handOverAfter, cursor.limit - offset >= handOverAfter {
+        return .handOver(offset)
+      }
       switch try reader.peek(at: offset, limit: cursor.limit) {
       case .batch(let header):
         let batchOffset = offset
@@ -109,27 +132,29 @@ extension Log {
           ) { try progress.visit($0, body) }
         }
         next = progress.next
-        if progress.stopped { return nil }
+        if progress.stopped { return .stopped }
       case .end, .footer:
-        return offset
+        return .ended(offset)
       case .problem(let message):
         throw StateLogError(.corruption, message, file: cursor.file.name, offset: offset)
       }
     }
-    return offset
+    return .ended(offset)
   }
 
-  /// ``scan(_:next:through:decoder:_:)`` with a ``ScanAhead`` helper reading
-  /// and expanding the batches on another core.
+  /// ``scan(_:from:next:through:decoder:handOverAfter:_:)`` with a ``ScanAhead``
+  /// helper reading and expanding the batches on another core; `nil` if no
+  /// helper thread could be started.
   private func scanAhead(
-    _ cursor: ReadCursor, next: inout UInt64, through last: UInt64, decoder: inout BatchDecoder,
-    _ body: (EventView) throws -> Bool
-  ) throws -> UInt64? {
-    let ahead = ScanAhead.start(
-      io: io, file: cursor.file.handle, name: cursor.file.name, from: cursor.startOffset, limit: cursor.limit,
-      firstSequence: next, lastSequence: last)
+    _ cursor: ReadCursor, from offset: UInt64, next: inout UInt64, through last: UInt64,
+    decoder: inout BatchDecoder, _ body: (EventView) throws -> Bool
+  ) throws -> SegmentScan? {
+    guard
+      let ahead = ScanAhead.start(
+        cursor.file, from: offset, limit: cursor.limit, firstSequence: next, lastSequence: last)
+    else { return nil }
     defer { ahead.finish() }
-    var offset = cursor.startOffset
+    var offset = offset
     while next <= last {
       switch ahead.next() {
       case .batch(let header, let batchOffset, let expanded):
@@ -141,14 +166,14 @@ extension Log {
           inBody: try expanded.get(), header: header, from: next, file: cursor.file.name, offset: batchOffset
         ) { try progress.visit($0, body) }
         next = progress.next
-        if progress.stopped { return nil }
+        if progress.stopped { return .stopped }
       case .end:
-        return offset
+        return .ended(offset)
       case .failure(let error):
         throw error
       }
     }
-    return offset
+    return .ended(offset)
   }
 
   /// The events from `start` through `end`, copied out of the log.

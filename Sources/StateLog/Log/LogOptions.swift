@@ -34,15 +34,17 @@ public struct LogOptions: Sendable {
   public var salvage: Bool = false
   /// Create the directory and an empty log when none exists. Default `true`.
   public var createIfMissing: Bool = true
-  /// Whether a long scan (``Log/forEachEvent(from:through:readAhead:_:)`` over
-  /// megabytes of a segment) reads and decompresses batches on a helper
-  /// thread ahead of the reader, on machines with more than one core.
-  /// Default `true`; `false` keeps every scan on the calling thread (a process
-  /// that runs scans on every core already, say).
+  /// Whether a long scan (``Log/forEachEvent(from:through:readAhead:_:)``)
+  /// hands the rest of each segment, after its first megabyte, to a helper
+  /// thread that reads and decompresses batches ahead of the reader, on
+  /// machines with more than one core. Default `true`; `false` keeps every
+  /// scan on the calling thread (a process that runs scans on every core
+  /// already, say).
   public var parallelScans: Bool = true
-  /// The least segment data a scan must cover to use the helper thread of
-  /// ``parallelScans``; tests lower it.
-  var scanAheadMinimumBytes: UInt64 = 4 << 20
+  /// How many bytes of a segment a scan reads on its own before handing the
+  /// rest to the helper of ``parallelScans`` (if at least as many are left);
+  /// tests lower it.
+  var scanAheadAfter: UInt64 = 1 << 20
   /// Where the log reports what recovery did (torn tails truncated, indexes
   /// rebuilt, data moved aside); `nil` uses the task-local `Logger.current` of
   /// the task that opens the log. The same facts are in ``Log/recoveryReport``.

@@ -1,4 +1,3 @@
-import Dispatch
 import Glibc
 
 /// Reads one segment's batches and expands them (checksum, LZ4) on a helper
@@ -19,13 +18,19 @@ import Glibc
 /// decompress, a header that cannot start a batch) comes out at the batch where
 /// the serial scan would meet it, after every batch before it.
 ///
-/// The scanner must call ``finish()`` before it lets go: it stops the helper
-/// and waits for it, and only then may the buffers go.
+/// The helper is a thread of its own, not a worker of a shared pool: the
+/// scanner waits for it, and a pool busy with the caller's own work (a
+/// `concurrentPerform`) might not start it for a while. The scanner must call
+/// ``finish()`` before it lets go: it stops the helper and joins it, and only
+/// then may the buffers go.
 final class ScanAhead: @unchecked Sendable {
-  // Unchecked: every mutable property is guarded by `mutex`. The bytes of a
-  // chunk's buffers are written outside it by the thread that read the chunk
-  // or claimed a batch, each region by one thread, and published to the other
-  // by the state change made under the mutex afterwards.
+  // Unchecked: every mutable property is guarded by `mutex`. A chunk's buffer
+  // pointers and bytes are used outside it: the helper fills a chunk it took
+  // from `spare` (which nothing else touches) before publishing it, and each
+  // batch's output region is written by the one thread that claimed it, the
+  // outcome published by the state change made under the mutex afterwards.
+  // A chunk goes back to `spare` only once the scanner has passed all of its
+  // batches, so no thread still reads or writes it then.
 
   /// What ``next()`` returns.
   enum Item {
@@ -41,15 +46,18 @@ final class ScanAhead: @unchecked Sendable {
 
   /// Bytes read per chunk, unless one batch is larger.
   static let chunkSize = 512 << 10
+  /// The most expanded bytes a chunk takes (unless its one batch has more):
+  /// bodies may claim up to 255 times their stored size, and memory ahead of
+  /// the scanner stays bounded by ``chunksAhead`` chunks of this.
+  static let chunkOutputBudget = 4 << 20
   /// How many chunks the helper reads before it waits for the scanner.
   static let chunksAhead = 3
   /// How often the scanner yields its core before it sleeps while the helper
   /// expands the batch it wants.
-  static let yieldsBeforeSleeping = 200
+  static let yieldsBeforeSleeping = 50
 
-  private let io: any FileIO
-  private let file: FileHandle
-  private let name: String
+  /// Held so that the descriptor stays open while the helper reads it.
+  private let segment: SegmentFile
   private let limit: UInt64
   /// Batches that end before this sequence are skipped unexpanded.
   private let firstSequence: UInt64
@@ -68,17 +76,14 @@ final class ScanAhead: @unchecked Sendable {
   /// Where the helper reads next; `nil` once it has read the last chunk.
   private var readOffset: UInt64?
   private var stopping = false
-  private var helperRunning = true
+  private var helper: pthread_t?
   private var helperWaiting = false
   private var scannerWaiting = false
 
   private init(
-    io: any FileIO, file: FileHandle, name: String, from offset: UInt64, limit: UInt64, firstSequence: UInt64,
-    lastSequence: UInt64
+    segment: SegmentFile, from offset: UInt64, limit: UInt64, firstSequence: UInt64, lastSequence: UInt64
   ) {
-    self.io = io
-    self.file = file
-    self.name = name
+    self.segment = segment
     self.limit = limit
     self.firstSequence = firstSequence
     self.lastSequence = lastSequence
@@ -99,32 +104,44 @@ final class ScanAhead: @unchecked Sendable {
   /// - Parameters:
   ///   - firstSequence: Batches that end before it are neither verified nor expanded.
   ///   - lastSequence: The helper stops after the batch that holds it.
+  ///
+  /// - Returns: `nil` if no thread could be started; the scan then goes on
+  ///   without a helper.
   static func start(
-    io: any FileIO, file: FileHandle, name: String, from offset: UInt64, limit: UInt64, firstSequence: UInt64,
-    lastSequence: UInt64
-  ) -> ScanAhead {
+    _ segment: SegmentFile, from offset: UInt64, limit: UInt64, firstSequence: UInt64, lastSequence: UInt64
+  ) -> ScanAhead? {
     let ahead = ScanAhead(
-      io: io, file: file, name: name, from: offset, limit: limit, firstSequence: firstSequence,
-      lastSequence: lastSequence)
-    DispatchQueue.global().async { ahead.runHelper() }
+      segment: segment, from: offset, limit: limit, firstSequence: firstSequence, lastSequence: lastSequence)
+    var thread = pthread_t()
+    let context = Unmanaged.passRetained(ahead).toOpaque()
+    let started = pthread_create(
+      &thread, nil,
+      { context in
+        Unmanaged<ScanAhead>.fromOpaque(context!).takeRetainedValue().runHelper()
+        return nil
+      }, context)
+    guard started == 0 else {
+      Unmanaged<ScanAhead>.fromOpaque(context).release()
+      return nil
+    }
+    ahead.withLock { ahead.helper = thread }
     return ahead
   }
 
-  /// Whether a scan of `bytes` bytes on this machine gains from a helper: it
-  /// needs a second core, and enough chunks to outweigh starting a thread.
-  static func isWorthwhile(bytes: UInt64, minimumBytes: UInt64) -> Bool {
-    bytes >= minimumBytes && processorCount > 1
-  }
+  /// Whether this machine has a second core for a helper.
+  static var isAvailable: Bool { processorCount > 1 }
 
   private static let processorCount = Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
 
-  /// Stops the helper and waits until it has stopped.
+  /// Stops the helper and waits until it has ended.
   func finish() {
-    withLock {
+    let thread = withLock {
       stopping = true
       pthread_cond_broadcast(changed)
-      while helperRunning { wait(&scannerWaiting) }
+      defer { helper = nil }
+      return helper
     }
+    if let thread { pthread_join(thread, nil) }
   }
 
   /// The next batch in file order, or what ends the data.
@@ -199,8 +216,6 @@ final class ScanAhead: @unchecked Sendable {
           wait(&helperWaiting)
         }
       }
-      helperRunning = false
-      if scannerWaiting { pthread_cond_broadcast(changed) }
     }
   }
 
@@ -225,7 +240,7 @@ final class ScanAhead: @unchecked Sendable {
     let outcome: Slot.State
     do {
       try BatchDecoder.expand(
-        chunk.batch(of: slot), header: slot.header, into: chunk.output(of: slot), file: name,
+        chunk.batch(of: slot), header: slot.header, into: chunk.output(of: slot), file: segment.name,
         offset: slot.offset)
       outcome = .expanded
     } catch {
@@ -246,14 +261,13 @@ final class ScanAhead: @unchecked Sendable {
 
   /// Reads the whole batches from `offset` into `chunk` and returns where the
   /// next chunk starts, or `nil` if this one ends the data (its `terminal`).
+  ///
+  /// A batch that ends before the scan's first sequence is only stepped over:
+  /// the serial scan does not read it either. A read that fails ends the chunk
+  /// after the batches read before it, where the serial scan would fail too.
   private func read(_ chunk: Chunk, at offset: UInt64) -> UInt64? {
     chunk.reset(start: offset)
-    do {
-      try chunk.fill(io: io, file: file, count: Int(min(UInt64(Self.chunkSize), limit - offset)))
-    } catch {
-      chunk.terminal = .failure(error)
-      return nil
-    }
+    chunk.fill(io: segment.io, file: segment.handle, count: Int(min(UInt64(Self.chunkSize), limit - offset)))
     var position = offset
     while true {
       if position == limit {
@@ -264,10 +278,8 @@ final class ScanAhead: @unchecked Sendable {
         chunk.terminal = corruption("incomplete batch header (\(limit - position) bytes)", at: position)
         return nil
       }
-      let available = chunk.end - position
-      guard available >= UInt64(BatchHeader.size) else {
-        if chunk.slots.isEmpty { return shortRead(chunk, BatchHeader.size, at: position) }
-        return position
+      guard chunk.holds(position, count: BatchHeader.size) else {
+        return more(chunk, BatchHeader.size, at: position)
       }
       switch BatchReader.step(
         header: chunk.bytes(at: position, count: BatchHeader.size), remaining: limit - position)
@@ -279,21 +291,22 @@ final class ScanAhead: @unchecked Sendable {
         chunk.terminal = corruption(message, at: position)
         return nil
       case .batch(let header):
-        let length = UInt64(header.length)
-        if length > available {
-          // Not all in this chunk: the next chunk starts with it, grown to
-          // hold it if it is larger than a chunk.
-          guard chunk.slots.isEmpty else { return position }
-          do {
-            try chunk.fill(io: io, file: file, count: Int(length))
-          } catch {
-            chunk.terminal = .failure(error)
-            return nil
-          }
-          guard chunk.end - position >= length else { return shortRead(chunk, Int(length), at: position) }
+        let length = Int(header.length)
+        let skipped = header.nextSequence <= firstSequence
+        if !skipped && !chunk.holds(position, count: length) {
+          // A batch larger than a chunk is read whole into a chunk of its
+          // own; any other starts the next chunk.
+          guard chunk.slots.isEmpty, chunk.readError == nil else { return more(chunk, length, at: position) }
+          chunk.fill(io: segment.io, file: segment.handle, count: length)
+          guard chunk.holds(position, count: length) else { return more(chunk, length, at: position) }
         }
-        chunk.append(header, at: position, skipped: header.nextSequence <= firstSequence)
-        position += length
+        if !skipped && !chunk.slots.isEmpty
+          && chunk.outputCount + Int(header.bodyLength) > Self.chunkOutputBudget
+        {
+          return position
+        }
+        chunk.append(header, at: position, skipped: skipped)
+        position += UInt64(length)
         if header.nextSequence > lastSequence {
           chunk.terminal = .end
           return nil
@@ -302,13 +315,22 @@ final class ScanAhead: @unchecked Sendable {
     }
   }
 
-  private func shortRead(_ chunk: Chunk, _ count: Int, at offset: UInt64) -> UInt64? {
-    chunk.terminal = corruption("file ended while reading \(count) bytes", at: offset)
-    return nil
+  /// Ends `chunk` where it lacks the `count` bytes at `offset`: the next
+  /// chunk starts there, unless reading failed or the file ended.
+  private func more(_ chunk: Chunk, _ count: Int, at offset: UInt64) -> UInt64? {
+    if let error = chunk.readError {
+      chunk.terminal = .failure(error)
+      return nil
+    }
+    if chunk.slots.isEmpty {
+      chunk.terminal = corruption("file ended while reading \(count) bytes", at: offset)
+      return nil
+    }
+    return offset
   }
 
   private func corruption(_ message: String, at offset: UInt64) -> Item {
-    .failure(StateLogError(.corruption, message, file: name, offset: offset))
+    .failure(StateLogError(.corruption, message, file: segment.name, offset: offset))
   }
 
   private func withLock<Result>(_ body: () -> Result) -> Result {
@@ -345,7 +367,10 @@ private final class Chunk {
   private var stored = UnsafeMutableRawBufferPointer(start: nil, count: 0)
   private var storedCount = 0
   private var output = UnsafeMutableRawBufferPointer(start: nil, count: 0)
-  private var outputCount = 0
+  /// The expanded bytes its batches take.
+  private(set) var outputCount = 0
+  /// Why reading stopped short of what was asked, if a read failed.
+  private(set) var readError: StateLogError?
   var slots: [Slot] = []
   /// The scanner has claimed or passed every slot before `front`; the helper
   /// has claimed or passed every slot from `back` on.
@@ -366,15 +391,28 @@ private final class Chunk {
     self.start = start
     storedCount = 0
     outputCount = 0
+    readError = nil
+    // A buffer grown for one huge batch is not kept for the rest of the scan.
+    if stored.count > ScanAhead.chunkSize {
+      stored.deallocate()
+      stored = UnsafeMutableRawBufferPointer(start: nil, count: 0)
+    }
+    if output.count > ScanAhead.chunkOutputBudget {
+      output.deallocate()
+      output = UnsafeMutableRawBufferPointer(start: nil, count: 0)
+    }
     slots.removeAll(keepingCapacity: true)
     front = 0
     back = 0
     terminal = nil
   }
 
-  /// Reads the segment from `start` until the chunk holds `count` bytes or
-  /// the file ends.
-  func fill(io: any FileIO, file: FileHandle, count: Int) throws(StateLogError) {
+  /// Whether the `count` bytes at segment offset `offset` have been read.
+  func holds(_ offset: UInt64, count: Int) -> Bool { offset + UInt64(count) <= end }
+
+  /// Reads the segment from `start` until the chunk holds `count` bytes, the
+  /// file ends, or a read fails (``readError``).
+  func fill(io: any FileIO, file: FileHandle, count: Int) {
     if stored.count < count {
       let grown = UnsafeMutableRawBufferPointer.allocate(byteCount: count, alignment: 16)
       if storedCount > 0 { grown.copyMemory(from: UnsafeRawBufferPointer(rebasing: stored[0..<storedCount])) }
@@ -382,11 +420,16 @@ private final class Chunk {
       stored = grown
     }
     while storedCount < count {
-      let read = try io.read(
-        file, into: UnsafeMutableRawBufferPointer(rebasing: stored[storedCount..<count]),
-        at: start + UInt64(storedCount))
-      if read == 0 { break }
-      storedCount += read
+      do {
+        let read = try io.read(
+          file, into: UnsafeMutableRawBufferPointer(rebasing: stored[storedCount..<count]),
+          at: start + UInt64(storedCount))
+        if read == 0 { break }
+        storedCount += read
+      } catch {
+        readError = error
+        break
+      }
     }
   }
 

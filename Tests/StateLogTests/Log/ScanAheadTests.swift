@@ -15,7 +15,7 @@ struct ScanAheadTests {
   {
     var options = LogOptions.testing(segmentSize: 1 << 20, compression: compression)
     options.parallelScans = parallel
-    options.scanAheadMinimumBytes = 0
+    options.scanAheadAfter = 0
     if let io { options.fileIO = io }
     return options
   }
@@ -150,15 +150,45 @@ struct ScanAheadTests {
     try log.close()
   }
 
+  @Test(
+    "a segment cut short fails both scans at the same place, also under batches a scan steps over",
+    arguments: [1, 2_000])
+  func truncatedAsSerial(from start: UInt64) throws {
+    let directory = TemporaryDirectory("scan-ahead-truncated")
+    _ = try Self.writeLog(at: directory.path, compression: .none, seed: 46)
+    let logs = try [true, false].map {
+      try Log.openReadOnly(at: directory.path, options: Self.options(parallel: $0))
+    }
+    // Another program cuts a sealed segment under the open readers.
+    let segment = directory.child(SegmentName.segment(1))
+    #expect(truncate(segment, off_t(Files.read(segment).count / 2 + 77)) == 0)
+    var outcomes: [(sequences: [UInt64], error: StateLogError?)] = []
+    for log in logs {
+      var sequences: [UInt64] = []
+      let error = #expect(throws: StateLogError.self) {
+        try log.forEachEvent(from: start) { event in
+          sequences.append(event.sequence)
+          return true
+        }
+      }
+      outcomes.append((sequences, error))
+      try log.close()
+    }
+    #expect(outcomes[0].error?.code == .corruption)
+    #expect(outcomes[0].error?.file == SegmentName.segment(1))
+    #expect(outcomes[0].error == outcomes[1].error)
+    #expect(outcomes[0].sequences == outcomes[1].sequences)
+  }
+
   @Test("the helper hands out a segment's batches in file order, as the batch reader finds them")
   func batchesInFileOrder() throws {
     let directory = TemporaryDirectory("scan-ahead-order")
     _ = try Self.writeLog(at: directory.path, compression: .none, seed: 45)
     let io = POSIXFileIO()
-    let file = try io.open(directory.child(SegmentName.segment(1)), mode: .readOnly)
-    defer { io.close(file) }
-    let size = try io.size(of: file)
-    var reader = BatchReader(io: io, file: file, name: "1")
+    let segment = SegmentFile(
+      handle: try io.open(directory.child(SegmentName.segment(1)), mode: .readOnly), io: io, name: "1")
+    let size = try io.size(of: segment.handle)
+    var reader = BatchReader(io: io, file: segment.handle, name: "1")
     var expected: [(UInt64, UInt64)] = []
     var offset = UInt64(SegmentHeader.size)
     while case .batch(let header) = try reader.step(at: offset, limit: size) {
@@ -166,9 +196,9 @@ struct ScanAheadTests {
       offset += UInt64(header.length)
     }
     #expect(expected.count > 20)
-    let ahead = ScanAhead.start(
-      io: io, file: file, name: "1", from: UInt64(SegmentHeader.size), limit: size, firstSequence: 41,
-      lastSequence: .max)
+    let ahead = try #require(
+      ScanAhead.start(
+        segment, from: UInt64(SegmentHeader.size), limit: size, firstSequence: 41, lastSequence: .max))
     defer { ahead.finish() }
     var found: [(UInt64, UInt64)] = []
     var skipped = 0
