@@ -150,8 +150,10 @@ extension Log {
     decoder: inout BatchDecoder, _ body: (EventView) throws -> Bool
   ) throws -> SegmentScan? {
     guard
+      // `cursor` holds the segment's file open until the helper is joined.
       let ahead = ScanAhead.start(
-        cursor.file, from: offset, limit: cursor.limit, firstSequence: next, lastSequence: last)
+        io: io, file: cursor.file.handle, name: cursor.file.name, from: offset, limit: cursor.limit,
+        firstSequence: next, lastSequence: last)
     else { return nil }
     defer { ahead.finish() }
     var offset = offset
@@ -167,8 +169,10 @@ extension Log {
         ) { try progress.visit($0, body) }
         next = progress.next
         if progress.stopped { return .stopped }
-      case .end:
+      case .end, .footer:
         return .ended(offset)
+      case .problem(let message, let at):
+        throw StateLogError(.corruption, message, file: cursor.file.name, offset: at)
       case .failure(let error):
         throw error
       }

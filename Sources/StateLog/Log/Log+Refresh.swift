@@ -37,7 +37,7 @@ extension Log {
     start.streams = [:]
     var scanner = SegmentScanner(
       reader: BatchReader(io: io, file: segment.file.handle, name: segment.name),
-      indexInterval: options.indexInterval)
+      indexInterval: options.indexInterval, handOverAfter: options.scanHandOver)
     let result = try scanner.scan(continuing: start, limit: size)
     if let gap = state.streams.merge(result.index.streams) {
       throw StateLogError(.corruption, gap, file: segment.name)

@@ -50,7 +50,9 @@ extension Log {
           decoding: try io.readBytes(handle, count: SegmentHeader.size, at: 0), file: name)
         // An entry for every batch, so that any index file's sparse entries,
         // whatever interval wrote them, can be checked against it.
-        var scanner = SegmentScanner(reader: BatchReader(io: io, file: handle, name: name), indexInterval: 1)
+        var scanner = SegmentScanner(
+          reader: BatchReader(io: io, file: handle, name: name), indexInterval: 1,
+          handOverAfter: options.scanHandOver)
         let result = try scanner.scan(
           continuing: SegmentIndex(baseSequence: segment.baseSequence), limit: segment.index.dataEnd)
         report.batches += Int(result.index.batchCount)

@@ -45,6 +45,11 @@ public struct LogOptions: Sendable {
   /// rest to the helper of ``parallelScans`` (if at least as many are left);
   /// tests lower it.
   var scanAheadAfter: UInt64 = 1 << 20
+
+  /// When a scan hands the rest of a segment to a helper (``ScanAhead``):
+  /// after ``scanAheadAfter`` bytes, or never (`nil`) where there is no
+  /// second core or ``parallelScans`` is off.
+  var scanHandOver: UInt64? { parallelScans && ScanAhead.isAvailable ? scanAheadAfter : nil }
   /// Where the log reports what recovery did (torn tails truncated, indexes
   /// rebuilt, data moved aside); `nil` uses the task-local `Logger.current` of
   /// the task that opens the log. The same facts are in ``Log/recoveryReport``.

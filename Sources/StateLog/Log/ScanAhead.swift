@@ -38,9 +38,15 @@ final class ScanAhead: @unchecked Sendable {
     /// until the next call; empty for a batch that ends before the scan's first
     /// sequence, which was neither verified nor expanded.
     case batch(BatchHeader, offset: UInt64, body: Result<UnsafeRawBufferPointer, StateLogError>)
-    /// The data ends (`limit` reached, or a footer) at the offset after the last batch.
+    /// The data ends at the offset after the last batch: `limit` is reached,
+    /// or the scan is past its last sequence.
     case end
-    /// What follows the last batch cannot be a batch: a corruption error naming the offset.
+    /// A segment footer starts at this offset.
+    case footer(UInt64)
+    /// What starts at this offset cannot be a batch (the message says why):
+    /// the serial reader's ``BatchReader/Step/problem(_:)``.
+    case problem(String, UInt64)
+    /// A read failed, or the file ended before the data did.
     case failure(StateLogError)
   }
 
@@ -56,8 +62,10 @@ final class ScanAhead: @unchecked Sendable {
   /// expands the batch it wants.
   static let yieldsBeforeSleeping = 50
 
-  /// Held so that the descriptor stays open while the helper reads it.
-  private let segment: SegmentFile
+  private let io: any FileIO
+  private let file: FileHandle
+  /// The segment's file name, for errors.
+  private let name: String
   private let limit: UInt64
   /// Batches that end before this sequence are skipped unexpanded.
   private let firstSequence: UInt64
@@ -81,9 +89,12 @@ final class ScanAhead: @unchecked Sendable {
   private var scannerWaiting = false
 
   private init(
-    segment: SegmentFile, from offset: UInt64, limit: UInt64, firstSequence: UInt64, lastSequence: UInt64
+    io: any FileIO, file: FileHandle, name: String, from offset: UInt64, limit: UInt64, firstSequence: UInt64,
+    lastSequence: UInt64
   ) {
-    self.segment = segment
+    self.io = io
+    self.file = file
+    self.name = name
     self.limit = limit
     self.firstSequence = firstSequence
     self.lastSequence = lastSequence
@@ -104,14 +115,19 @@ final class ScanAhead: @unchecked Sendable {
   /// - Parameters:
   ///   - firstSequence: Batches that end before it are neither verified nor expanded.
   ///   - lastSequence: The helper stops after the batch that holds it.
+  ///   - file: Read by the helper until ``finish()`` returns: the caller keeps
+  ///     it open until then.
   ///
   /// - Returns: `nil` if no thread could be started; the scan then goes on
   ///   without a helper.
   static func start(
-    _ segment: SegmentFile, from offset: UInt64, limit: UInt64, firstSequence: UInt64, lastSequence: UInt64
+    io: any FileIO, file: FileHandle, name: String, from offset: UInt64, limit: UInt64,
+    firstSequence: UInt64 = 0,
+    lastSequence: UInt64 = .max
   ) -> ScanAhead? {
     let ahead = ScanAhead(
-      segment: segment, from: offset, limit: limit, firstSequence: firstSequence, lastSequence: lastSequence)
+      io: io, file: file, name: name, from: offset, limit: limit, firstSequence: firstSequence,
+      lastSequence: lastSequence)
     var thread = pthread_t()
     let context = Unmanaged.passRetained(ahead).toOpaque()
     let started = pthread_create(
@@ -240,7 +256,7 @@ final class ScanAhead: @unchecked Sendable {
     let outcome: Slot.State
     do {
       try BatchDecoder.expand(
-        chunk.batch(of: slot), header: slot.header, into: chunk.output(of: slot), file: segment.name,
+        chunk.batch(of: slot), header: slot.header, into: chunk.output(of: slot), file: name,
         offset: slot.offset)
       outcome = .expanded
     } catch {
@@ -267,7 +283,7 @@ final class ScanAhead: @unchecked Sendable {
   /// after the batches read before it, where the serial scan would fail too.
   private func read(_ chunk: Chunk, at offset: UInt64) -> UInt64? {
     chunk.reset(start: offset)
-    chunk.fill(io: segment.io, file: segment.handle, count: Int(min(UInt64(Self.chunkSize), limit - offset)))
+    chunk.fill(io: io, file: file, count: Int(min(UInt64(Self.chunkSize), limit - offset)))
     var position = offset
     while true {
       if position == limit {
@@ -275,7 +291,7 @@ final class ScanAhead: @unchecked Sendable {
         return nil
       }
       guard limit - position >= UInt64(BatchHeader.size) else {
-        chunk.terminal = corruption("incomplete batch header (\(limit - position) bytes)", at: position)
+        chunk.terminal = .problem("incomplete batch header (\(limit - position) bytes)", position)
         return nil
       }
       guard chunk.holds(position, count: BatchHeader.size) else {
@@ -285,10 +301,10 @@ final class ScanAhead: @unchecked Sendable {
         header: chunk.bytes(at: position, count: BatchHeader.size), remaining: limit - position)
       {
       case .footer, .end:
-        chunk.terminal = .end
+        chunk.terminal = .footer(position)
         return nil
       case .problem(let message):
-        chunk.terminal = corruption(message, at: position)
+        chunk.terminal = .problem(message, position)
         return nil
       case .batch(let header):
         let length = Int(header.length)
@@ -297,7 +313,7 @@ final class ScanAhead: @unchecked Sendable {
           // A batch larger than a chunk is read whole into a chunk of its
           // own; any other starts the next chunk.
           guard chunk.slots.isEmpty, chunk.readError == nil else { return more(chunk, length, at: position) }
-          chunk.fill(io: segment.io, file: segment.handle, count: length)
+          chunk.fill(io: io, file: file, count: length)
           guard chunk.holds(position, count: length) else { return more(chunk, length, at: position) }
         }
         if !skipped && !chunk.slots.isEmpty
@@ -323,14 +339,11 @@ final class ScanAhead: @unchecked Sendable {
       return nil
     }
     if chunk.slots.isEmpty {
-      chunk.terminal = corruption("file ended while reading \(count) bytes", at: offset)
+      chunk.terminal = .failure(
+        StateLogError(.corruption, "file ended while reading \(count) bytes", file: name, offset: offset))
       return nil
     }
     return offset
-  }
-
-  private func corruption(_ message: String, at offset: UInt64) -> Item {
-    .failure(StateLogError(.corruption, message, file: segment.name, offset: offset))
   }
 
   private func withLock<Result>(_ body: () -> Result) -> Result {

@@ -191,7 +191,8 @@ struct LogLoader {
     }
 
     var scanner = SegmentScanner(
-      reader: BatchReader(io: io, file: handle, name: name), indexInterval: options.indexInterval)
+      reader: BatchReader(io: io, file: handle, name: name), indexInterval: options.indexInterval,
+      handOverAfter: options.scanHandOver)
     let empty = SegmentIndex(baseSequence: base)
     if let footer = try readFooter(handle, size: size) {
       let footerOffset = size - UInt64(SegmentFooter.size)
@@ -263,7 +264,8 @@ struct LogLoader {
       return index.ids
     }
     var scanner = SegmentScanner(
-      reader: BatchReader(io: io, file: handle, name: segment.name), indexInterval: options.indexInterval)
+      reader: BatchReader(io: io, file: handle, name: segment.name), indexInterval: options.indexInterval,
+      handOverAfter: options.scanHandOver)
     let scanned = try scanner.scan(
       continuing: SegmentIndex(baseSequence: segment.baseSequence), limit: segment.index.dataEnd
     )

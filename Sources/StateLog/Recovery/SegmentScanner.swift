@@ -28,10 +28,22 @@ struct SegmentScanner {
   /// Stream ids and type names already found valid: each is checked once.
   var validNames: Set<ExactName> = []
   let indexInterval: Int
+  /// Hand the rest of the segment to a ``ScanAhead`` helper after this many
+  /// bytes, if as many are left (``LogOptions/scanHandOver``); `nil` never does.
+  let handOverAfter: UInt64?
 
-  init(reader: BatchReader, indexInterval: Int) {
+  /// - Parameter handOverAfter: See ``handOverAfter``; the caller keeps the
+  ///   reader's file open until the scan returns, as the helper reads it.
+  init(reader: BatchReader, indexInterval: Int, handOverAfter: UInt64? = nil) {
     self.reader = reader
     self.indexInterval = indexInterval
+    self.handOverAfter = handOverAfter
+  }
+
+  /// What the scan finds at an offset, from the reader or from a helper.
+  private enum Found {
+    case batch(BatchHeader, body: Swift.Result<UnsafeRawBufferPointer, StateLogError>?)
+    case stop(Stop)
   }
 
   /// Scans from `start.dataEnd` up to `limit`, extending `start`.
@@ -44,26 +56,29 @@ struct SegmentScanner {
     var pendingPositions: [(stream: ExactName, version: UInt64, sequence: UInt64, id: EventID)] = []
     var lastVersions: [ExactName: UInt64] = [:]
     var expectedSequence = index.nextSequence
+    var ahead: ScanAhead?
+    defer { ahead?.finish() }
     let stop: Stop
     scanning: while true {
-      switch try reader.step(at: offset, limit: limit) {
-      case .end:
-        stop = .end
+      if ahead == nil, let handOverAfter, offset - start.dataEnd >= handOverAfter,
+        limit - offset >= handOverAfter
+      {
+        ahead = ScanAhead.start(
+          io: reader.io, file: reader.file, name: reader.name, from: offset, limit: limit)
+      }
+      switch try find(at: offset, limit: limit, ahead: ahead) {
+      case .stop(let found):
+        stop = found
         break scanning
-      case .footer:
-        stop = .footer(offset)
-        break scanning
-      case .problem(let message):
-        stop = .problem(offset, message)
-        break scanning
-      case .batch(let header):
+      case .batch(let header, let body):
         guard header.baseSequence == expectedSequence else {
           stop = .problem(
             offset, "batch starts at sequence \(header.baseSequence), expected \(expectedSequence)")
           break scanning
         }
         if let problem = try verifyRecords(
-          header, at: offset, index: index, pending: &pendingPositions, lastVersions: &lastVersions)
+          header, at: offset, body: body, index: index, pending: &pendingPositions,
+          lastVersions: &lastVersions)
         {
           stop = .problem(offset, problem)
           break scanning
@@ -88,10 +103,36 @@ struct SegmentScanner {
     return Result(index: index, stop: stop, incompleteRecords: incomplete)
   }
 
+  /// The batch or stop at `offset`: from the helper if there is one (with
+  /// its body, expanded), else from the reader (the body still in the reader).
+  private mutating func find(at offset: UInt64, limit: UInt64, ahead: ScanAhead?) throws(StateLogError)
+    -> Found
+  {
+    guard let ahead else {
+      switch try reader.step(at: offset, limit: limit) {
+      case .end: return .stop(.end)
+      case .footer: return .stop(.footer(offset))
+      case .problem(let message): return .stop(.problem(offset, message))
+      case .batch(let header): return .batch(header, body: nil)
+      }
+    }
+    switch ahead.next() {
+    case .batch(let header, _, let body): return .batch(header, body: body)
+    case .end: return .stop(.end)
+    case .footer(let at): return .stop(.footer(at))
+    case .problem(let message, let at): return .stop(.problem(at, message))
+    case .failure(let error): throw error
+    }
+  }
+
   /// Decodes every record of a batch, checking that each stream's versions
   /// continue without a gap; returns the problem found, if any.
+  ///
+  /// - Parameter body: The batch's body as a helper verified and expanded it,
+  ///   or `nil` to verify and expand the batch the reader holds.
   private mutating func verifyRecords(
-    _ header: BatchHeader, at offset: UInt64, index: SegmentIndex,
+    _ header: BatchHeader, at offset: UInt64, body: Swift.Result<UnsafeRawBufferPointer, StateLogError>?,
+    index: SegmentIndex,
     pending: inout [(stream: ExactName, version: UInt64, sequence: UInt64, id: EventID)],
     lastVersions: inout [ExactName: UInt64]
   ) throws(StateLogError) -> String? {
@@ -102,33 +143,40 @@ struct SegmentScanner {
       self.validNames = validNames
     }
     var gap: String?
+    let name = reader.name
+    func visit(_ event: EventView) throws -> Bool {
+      let stream = ExactName(event.stream)
+      let previous =
+        lastVersions[stream]
+        ?? index.streams[stream].map { $0.firstVersion + UInt64($0.sequences.count) - 1 }
+      if let previous, event.streamVersion != previous + 1 {
+        gap = "stream \(event.stream) jumps from version \(previous) to \(event.streamVersion)"
+        return false
+      }
+      // Checked here rather than on every read: recovery and verification
+      // are where bytes that passed a checksum but break the format surface.
+      // Records of a batch share their names, so each is checked once.
+      if !validNames.contains(stream) {
+        try NewEvent.validateName(event.stream, what: "stream id")
+        validNames.insert(stream)
+      }
+      let type = ExactName(event.type)
+      if !validNames.contains(type) {
+        try NewEvent.validateName(event.type, what: "event type")
+        validNames.insert(type)
+      }
+      _ = try event.metadata()
+      lastVersions[stream] = event.streamVersion
+      pending.append((stream, event.streamVersion, event.sequence, event.id))
+      return true
+    }
     do {
-      _ = try reader.withBytes(at: offset, count: Int(header.length)) { bytes in
-        try decoder.forEachRecord(in: bytes, header: header, file: reader.name, offset: offset) { event in
-          let stream = ExactName(event.stream)
-          let previous =
-            lastVersions[stream]
-            ?? index.streams[stream].map { $0.firstVersion + UInt64($0.sequences.count) - 1 }
-          if let previous, event.streamVersion != previous + 1 {
-            gap = "stream \(event.stream) jumps from version \(previous) to \(event.streamVersion)"
-            return false
-          }
-          // Checked here rather than on every read: recovery and verification
-          // are where bytes that passed a checksum but break the format surface.
-          // Records of a batch share their names, so each is checked once.
-          if !validNames.contains(stream) {
-            try NewEvent.validateName(event.stream, what: "stream id")
-            validNames.insert(stream)
-          }
-          let type = ExactName(event.type)
-          if !validNames.contains(type) {
-            try NewEvent.validateName(event.type, what: "event type")
-            validNames.insert(type)
-          }
-          _ = try event.metadata()
-          lastVersions[stream] = event.streamVersion
-          pending.append((stream, event.streamVersion, event.sequence, event.id))
-          return true
+      if let body {
+        _ = try decoder.forEachRecord(
+          inBody: try body.get(), header: header, file: name, offset: offset, visit)
+      } else {
+        _ = try reader.withBytes(at: offset, count: Int(header.length)) { bytes in
+          try decoder.forEachRecord(in: bytes, header: header, file: name, offset: offset, visit)
         }
       }
     } catch let error as StateLogError {
