@@ -56,13 +56,19 @@ struct SegmentScanner {
     var pendingPositions: [(stream: ExactName, version: UInt64, sequence: UInt64, id: EventID)] = []
     var lastVersions: [ExactName: UInt64] = [:]
     var expectedSequence = index.nextSequence
+    // The same batches, stops and problems come out with a helper as without;
+    // only a failing read(2) may surface at another batch, since the two read
+    // in different chunks.
     var ahead: ScanAhead?
+    var handedOver = false
     defer { ahead?.finish() }
     let stop: Stop
     scanning: while true {
-      if ahead == nil, let handOverAfter, offset - start.dataEnd >= handOverAfter,
+      if !handedOver, let handOverAfter, offset - start.dataEnd >= handOverAfter,
         limit - offset >= handOverAfter
       {
+        // Once: if no thread can be started, the scan goes on by itself.
+        handedOver = true
         ahead = ScanAhead.start(
           io: reader.io, file: reader.file, name: reader.name, from: offset, limit: limit)
       }
@@ -117,7 +123,9 @@ struct SegmentScanner {
       }
     }
     switch ahead.next() {
-    case .batch(let header, _, let body): return .batch(header, body: body)
+    case .batch(let header, let at, let body):
+      assert(at == offset, "the helper's batches and the scan's offsets are in step")
+      return .batch(header, body: body)
     case .end: return .stop(.end)
     case .footer(let at): return .stop(.footer(at))
     case .problem(let message, let at): return .stop(.problem(at, message))
