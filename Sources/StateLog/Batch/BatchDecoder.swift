@@ -40,8 +40,7 @@ struct BatchDecoder {
       try decompressed.withUnsafeMutableBytes { (buffer) throws in
         try Self.expand(
           batch, header: header, into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<length]),
-          file: file,
-          offset: offset)
+          file: file, offset: offset)
       }
       return try decompressed.withUnsafeBytes { buffer in
         try forEachRecord(
@@ -73,8 +72,7 @@ struct BatchDecoder {
   ///   file and offset if the checksum fails or the body does not decompress.
   static func expand(
     _ batch: UnsafeRawBufferPointer, header: BatchHeader, into body: UnsafeMutableRawBufferPointer,
-    file: String,
-    offset: UInt64
+    file: String, offset: UInt64
   ) throws(StateLogError) {
     guard verifyChecksum(of: batch, header: header) else {
       throw StateLogError(

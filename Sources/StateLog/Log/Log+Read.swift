@@ -66,8 +66,7 @@ extension Log {
     // A scan reads this much on its own before it hands the rest of a segment
     // over to a helper, so that a short read (`event(at:)`, a `limit`) never
     // starts a thread or reads ahead.
-    let handOverAfter =
-      readAhead && options.parallelScans && ScanAhead.isAvailable ? options.scanAheadAfter : nil
+    let handOverAfter = readAhead ? options.scanHandOver : nil
     while next <= end {
       guard let cursor = try readCursor(for: next) else { return }
       next = cursor.start
