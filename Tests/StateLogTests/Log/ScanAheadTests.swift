@@ -222,6 +222,50 @@ struct ScanAheadTests {
     #expect(outcomes[0].events == outcomes[1].events)
   }
 
+  @Test(
+    "recovery stops at a checksummed batch whose stream version jumps, with and without the helper",
+    arguments: [true, false])
+  func recoveryStopsAtVersionJump(parallel: Bool) throws {
+    // Two logs whose third batches both hold sequence 3 of stream "task/s":
+    // version 2 in the first, version 3 in the second. The second's, spliced
+    // into the first, passes every checksum but breaks the versions.
+    var factory = EventFactory(seed: 49)
+    var batches: [[(offset: Int, bytes: [UInt8])]] = []
+    for streams in [["task/s", "task/t", "task/s"], ["task/s", "task/s", "task/s"]] {
+      let directory = TemporaryDirectory("scan-ahead-jump-source")
+      let log = try Log.open(at: directory.path, options: Self.options(parallel: false))
+      for stream in streams { try log.append([factory.event(stream: stream)]) }
+      try log.close()
+      let bytes = Files.read(directory.child(SegmentName.segment(1)))
+      var found: [(offset: Int, bytes: [UInt8])] = []
+      var offset = SegmentHeader.size
+      for _ in 0..<3 {
+        let length = Int(
+          bytes[offset..<offset + 4].enumerated().reduce(UInt32(0)) { $0 | UInt32($1.1) << (8 * $1.0) })
+        found.append((offset, Array(bytes[offset..<offset + length])))
+        offset += length
+      }
+      batches.append(found)
+    }
+    let directory = TemporaryDirectory("scan-ahead-jump")
+    let log = try Log.open(at: directory.path, options: Self.options(parallel: false))
+    try log.close()
+    let segment = directory.child(SegmentName.segment(1))
+    let start = Array(Files.read(segment)[0..<SegmentHeader.size])
+    Files.write(segment, start + batches[0][0].bytes + batches[0][1].bytes + batches[1][2].bytes)
+    for name in Files.list(directory.path) where name.hasSuffix(".idx") {
+      Files.remove(directory.child(name))
+    }
+
+    // A sound batch is no torn tail: opening refuses, naming the batch.
+    let error = #expect(throws: StateLogError.self) {
+      try Log.open(at: directory.path, options: Self.options(parallel: parallel))
+    }
+    #expect(error?.code == .corruption)
+    #expect(error?.offset == UInt64(batches[0][2].offset))
+    #expect(error?.message.contains("stream task/s jumps from version 1 to 3") == true)
+  }
+
   @Test("the helper hands out a segment's batches in file order, as the batch reader finds them")
   func batchesInFileOrder() throws {
     let directory = TemporaryDirectory("scan-ahead-order")
