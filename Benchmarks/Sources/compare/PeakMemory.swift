@@ -57,3 +57,18 @@ func peakMemory(_ workload: String, engine: String, directory: String) throws ->
   }
   return peak / 1e6
 }
+
+/// Measures `workload`'s peak memory once on every engine, in the order of
+/// ``peakMemoryEngines`` with the directory of the same place, and appends it
+/// to `row`'s samples.
+func recordPeakMemory(_ workload: String, round: Int, directories: [String], into row: inout Row) throws {
+  var line: [String] = []
+  for (engine, (directory, samples)) in zip(
+    peakMemoryEngines, zip(directories, [\Row.stateLog, \.sqlite, \.rocksdb, \.lmdb]))
+  {
+    let peak = try peakMemory(workload, engine: engine, directory: directory)
+    row[keyPath: samples].append(peak)
+    line.append("\(engine) \(String(format: "%.1f", peak))")
+  }
+  log("round \(round): W7 peak memory added by \(workload) (MB): \(line.joined(separator: ", "))")
+}

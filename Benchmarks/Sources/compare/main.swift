@@ -278,32 +278,16 @@ do {
 
   if wanted("W7") {
     for round in 1...repeats {
-      var line: [String] = []
-      for (engine, row) in zip(peakMemoryEngines, [\Row.stateLog, \.sqlite, \.rocksdb, \.lmdb]) {
-        let directory = try Files.makeTemporaryDirectory("\(engine)-w7-memory")
-        defer { Files.remove(directory) }
-        let peak = try peakMemory("W1", engine: engine, directory: directory)
-        w7memoryW1[keyPath: row].append(peak)
-        line.append("\(engine) \(String(format: "%.1f", peak))")
-      }
-      log("round \(round): W7 peak memory added by W1 (MB): \(line.joined(separator: ", "))")
+      let directories = try peakMemoryEngines.map { try Files.makeTemporaryDirectory("\($0)-w7-memory") }
+      defer { directories.forEach(Files.remove) }
+      try recordPeakMemory("W1", round: round, directories: directories, into: &w7memoryW1)
     }
   }
   if wanted("W4") && wanted("W7"), let replayStateLog, let replaySQLite, let replayRocksDB, let replayLMDB {
     for round in 1...repeats {
-      var line: [String] = []
-      for (engine, (directory, row)) in zip(
-        peakMemoryEngines,
-        [
-          (replayStateLog, \Row.stateLog), (replaySQLite, \.sqlite), (replayRocksDB, \.rocksdb),
-          (replayLMDB, \.lmdb),
-        ])
-      {
-        let peak = try peakMemory("W4", engine: engine, directory: directory)
-        w7memoryW4[keyPath: row].append(peak)
-        line.append("\(engine) \(String(format: "%.1f", peak))")
-      }
-      log("round \(round): W7 peak memory added by a W4 scan (MB): \(line.joined(separator: ", "))")
+      try recordPeakMemory(
+        "W4", round: round, directories: [replayStateLog, replaySQLite, replayRocksDB, replayLMDB],
+        into: &w7memoryW4)
     }
   }
 

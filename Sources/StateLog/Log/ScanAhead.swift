@@ -316,8 +316,8 @@ final class ScanAhead: @unchecked Sendable {
           chunk.fill(io: io, file: file, count: length)
           guard chunk.holds(position, count: length) else { return more(chunk, length, at: position) }
         }
-        if !skipped && !chunk.slots.isEmpty
-          && chunk.outputCount + Int(header.bodyLength) > Self.chunkOutputBudget
+        if !chunk.slots.isEmpty
+          && chunk.outputCount + Chunk.outputLength(of: header, skipped: skipped) > Self.chunkOutputBudget
         {
           return position
         }
@@ -451,8 +451,14 @@ private final class Chunk {
     return UnsafeRawBufferPointer(rebasing: stored[from..<from + count])
   }
 
+  /// The expanded bytes a batch takes in the output buffer: none if it is
+  /// skipped or stored uncompressed (its body is read in place).
+  static func outputLength(of header: BatchHeader, skipped: Bool) -> Int {
+    skipped || header.codec != .lz4 ? 0 : Int(header.bodyLength)
+  }
+
   func append(_ header: BatchHeader, at offset: UInt64, skipped: Bool) {
-    let length = skipped || header.codec != .lz4 ? 0 : Int(header.bodyLength)
+    let length = Self.outputLength(of: header, skipped: skipped)
     slots.append(
       Slot(header: header, offset: offset, outputStart: outputCount, state: skipped ? .skipped : .pending))
     back = slots.count
